@@ -1,0 +1,167 @@
+"""Config, reauthentication and options flows for Dexcom Share."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN, SensorDeviceClass
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .const import (
+    CONF_REGION,
+    CONF_UNIT,
+    DEFAULT_REGION,
+    DEFAULT_UNIT,
+    DOMAIN,
+    LOGGER,
+    REGIONS,
+    UNITS,
+)
+from .coordinator import DexcomShareConfigEntry
+from .share import ShareAuthError, ShareClient, ShareError, ShareLockedError
+
+USERNAME_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+)
+PASSWORD_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+)
+REGION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(REGIONS), translation_key=CONF_REGION, mode=SelectSelectorMode.LIST
+    )
+)
+USER_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_USERNAME): USERNAME_SELECTOR,
+        probatio.Required(probatio.Secret(CONF_PASSWORD)): PASSWORD_SELECTOR,
+        probatio.Required(CONF_REGION, default=DEFAULT_REGION): REGION_SELECTOR,
+    }
+)
+REAUTH_SCHEMA = probatio.Schema(
+    {probatio.Required(probatio.Secret(CONF_PASSWORD)): PASSWORD_SELECTOR}
+)
+
+
+def _check_credentials(username: str, password: str, region: str) -> str:
+    """Log in and read once, as setup will; return the account ID."""
+    client = ShareClient(username, password, region)
+    account_id = client.login()
+    client.read(minutes=10, max_count=1)
+    return account_id
+
+
+async def _validate(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> tuple[str | None, dict[str, str]]:
+    """The account ID, or the form errors to show."""
+    try:
+        account_id = await hass.async_add_executor_job(
+            _check_credentials, data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION]
+        )
+    except ShareAuthError:
+        return None, {"base": "invalid_auth"}
+    except ShareLockedError:
+        return None, {"base": "account_locked"}
+    except ShareError:
+        return None, {"base": "cannot_connect"}
+    except Exception:  # noqa: BLE001 - the flow must show an error, not crash
+        LOGGER.exception("Unexpected error while checking the Share login")
+        return None, {"base": "unknown"}
+    return account_id, {}
+
+
+class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Dexcom Share account."""
+
+    VERSION = 1
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the sharer's Dexcom login and region."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_USERNAME] = user_input[CONF_USERNAME].strip()
+            account_id, errors = await _validate(self.hass, user_input)
+            if account_id is not None:
+                await self.async_set_unique_id(account_id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=user_input[CONF_USERNAME], data=user_input)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Share rejected the stored password."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new password of the same account."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            account_id, errors = await _validate(self.hass, {**entry.data, **user_input})
+            if account_id is not None:
+                await self.async_set_unique_id(account_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=REAUTH_SCHEMA,
+            description_placeholders={CONF_USERNAME: entry.data[CONF_USERNAME]},
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: DexcomShareConfigEntry) -> OptionsFlow:
+        """The glucose unit option."""
+        return DexcomShareOptionsFlow()
+
+
+def apply_glucose_unit(hass: HomeAssistant, entry: DexcomShareConfigEntry, unit: str) -> None:
+    """Show every glucose entity of the entry in `unit`, through HA's own conversion.
+
+    This is the same setting as the unit in each entity's settings dialog, so the
+    two agree, and history and statistics stay in one consistent unit class.
+    """
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.original_device_class != SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION:
+            continue
+        options = dict(entity.options.get(SENSOR_DOMAIN, {}))
+        if options.get(CONF_UNIT) != unit:
+            options[CONF_UNIT] = unit
+            registry.async_update_entity_options(entity.entity_id, SENSOR_DOMAIN, options)
+
+
+class DexcomShareOptionsFlow(OptionsFlow):
+    """Choose the unit glucose is shown in."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the unit choice; applying it converts the glucose entities."""
+        if user_input is not None:
+            apply_glucose_unit(self.hass, self.config_entry, user_input[CONF_UNIT])
+            return self.async_create_entry(data=user_input)
+        schema = probatio.Schema(
+            {
+                probatio.Required(
+                    CONF_UNIT, default=self.config_entry.options.get(CONF_UNIT, DEFAULT_UNIT)
+                ): SelectSelector(SelectSelectorConfig(options=[str(unit) for unit in UNITS]))
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

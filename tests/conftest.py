@@ -1,0 +1,105 @@
+"""Fixtures: a Share simulator on 127.0.0.1 that pydexcom is pointed at, and entries."""
+
+from collections.abc import Generator, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from pydexcom import Region
+import pydexcom.const
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
+from share_simulator import Account, Reading, ShareSimulator
+
+NOW = datetime.fromisoformat("2026-11-21T12:00:00+00:00")
+USERNAME = "jane.sharer"
+EMAIL = "jane@example.com"
+PHONE = "+14155550123"
+PASSWORD = "correct horse battery staple"
+ACCOUNT_ID = "6f1b2a7e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components in every test."""
+
+
+@pytest.fixture
+def frozen_now(freezer: FrozenDateTimeFactory) -> datetime:
+    """Freeze time at NOW; the simulator's clock follows it."""
+    freezer.move_to(NOW)
+    return NOW
+
+
+def readings_until(
+    end: datetime,
+    values: Iterable[int],
+    trends: Iterable[str] | None = None,
+    period: timedelta = timedelta(minutes=5),
+) -> list[Reading]:
+    """Readings ending at `end` (the last value), one per period, served at once."""
+    values = list(values)
+    trend_list = list(trends) if trends is not None else ["Flat"] * len(values)
+    first = end - period * (len(values) - 1)
+    return [
+        Reading(time=(first + period * index).timestamp(), value=value, trend=trend)
+        for index, (value, trend) in enumerate(zip(values, trend_list, strict=True))
+    ]
+
+
+@pytest.fixture
+def share(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> Generator[ShareSimulator]:
+    """A running simulator that pydexcom's region table points at."""
+    simulator = ShareSimulator().start()
+    for region in Region:
+        monkeypatch.setitem(
+            pydexcom.const.DEXCOM_BASE_URLS, region, simulator.base_url(region.value)
+        )
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def account(share: ShareSimulator, frozen_now: datetime) -> Account:
+    """The sharer's account: 24 hours of steady readings, the newest one minute old."""
+    return share.state.add_account(
+        username=USERNAME,
+        email=EMAIL,
+        phone=PHONE,
+        password=PASSWORD,
+        account_id=ACCOUNT_ID,
+        readings=readings_until(
+            frozen_now - timedelta(minutes=1),
+            [100 + (index % 12) for index in range(288)],
+        ),
+    )
+
+
+@pytest.fixture
+def entry_data() -> dict[str, Any]:
+    """What the config flow stores for the account."""
+    return {CONF_USERNAME: USERNAME, CONF_PASSWORD: PASSWORD, CONF_REGION: "us"}
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant, entry_data: dict[str, Any]) -> MockConfigEntry:
+    """A config entry for the account, added to Home Assistant."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=USERNAME, unique_id=ACCOUNT_ID, data=entry_data
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, account: Account, config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The integration set up against the simulator."""
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
