@@ -1,0 +1,1 @@
+"""Tests for the Dexcom Share integration and its Share simulator."""

@@ -11,6 +11,8 @@ from pydexcom import Region
 import pydexcom.const
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
 from share_simulator import Account, Reading, ShareSimulator
@@ -26,6 +28,12 @@ ACCOUNT_ID = "6f1b2a7e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components in every test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format (syrupy's own fixture would win otherwise)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -88,9 +96,7 @@ def entry_data() -> dict[str, Any]:
 @pytest.fixture
 def config_entry(hass: HomeAssistant, entry_data: dict[str, Any]) -> MockConfigEntry:
     """A config entry for the account, added to Home Assistant."""
-    entry = MockConfigEntry(
-        domain=DOMAIN, title=USERNAME, unique_id=ACCOUNT_ID, data=entry_data
-    )
+    entry = MockConfigEntry(domain=DOMAIN, title=USERNAME, unique_id=ACCOUNT_ID, data=entry_data)
     entry.add_to_hass(hass)
     return entry
 

@@ -1,0 +1,234 @@
+"""The config, reauthentication and options flows, through pydexcom to the simulator."""
+
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.dexcom_share.const import CONF_REGION, CONF_UNIT, DOMAIN
+from share_simulator import Account, Fault, ShareSimulator
+from share_simulator.model import AUTHENTICATE
+
+from .conftest import ACCOUNT_ID, EMAIL, PASSWORD, PHONE, USERNAME
+
+VALUE = "sensor.dexcom_jane_sharer_glucose_value"
+
+
+def user_input(
+    username: str = USERNAME, password: str = PASSWORD, region: str = "us"
+) -> dict[str, Any]:
+    """What a person types into the form."""
+    return {CONF_USERNAME: username, CONF_PASSWORD: password, CONF_REGION: region}
+
+
+async def start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the user step and check it is a form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result
+
+
+@pytest.mark.parametrize("username", [USERNAME, EMAIL, PHONE, f"  {USERNAME.upper()} "])
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, account: Account, username: str
+) -> None:
+    """Username, email and phone all log in; the account ID becomes the unique ID."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(username=username)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == username.strip()
+    assert result["data"] == user_input(username=username.strip())
+    assert result["result"].unique_id == ACCOUNT_ID
+
+
+async def test_account_id_login_skips_username_step(
+    hass: HomeAssistant, share: ShareSimulator, account: Account
+) -> None:
+    """An account ID (a UUID) in the username field logs in by ID directly."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(username=ACCOUNT_ID)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == ACCOUNT_ID
+    assert share.state.request_count(AUTHENTICATE) == 0
+
+
+async def test_same_account_by_email_and_username_aborts(
+    hass: HomeAssistant, account: Account, config_entry: MockConfigEntry
+) -> None:
+    """The account entered by username is recognised when entered again by email."""
+    result = await start_user_flow(hass)
+    with patch("custom_components.dexcom_share.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(username=EMAIL)
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("failing_input", "expected_error"),
+    [
+        (user_input(password="wrong"), "invalid_auth"),
+        (user_input(region="ous"), "invalid_auth"),
+        (user_input(username="follower@example.com"), "invalid_auth"),
+    ],
+)
+async def test_invalid_auth_then_success(
+    hass: HomeAssistant, account: Account, failing_input: dict[str, Any], expected_error: str
+) -> None:
+    """Wrong password, wrong region or someone else's login: invalid_auth, then a fix works."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], failing_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": expected_error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("html", status=502),
+        Fault("empty", status=503),
+        Fault("json_string"),
+        Fault("malformed_json"),
+        Fault("code", status=429, code="TooManyRequests", message="Rate limited"),
+        Fault("object", endpoint="Publisher/ReadPublisherLatestGlucoseValues"),
+        Fault("reset"),
+    ],
+    ids=lambda fault: fault.kind,
+)
+async def test_share_failure_then_success(
+    hass: HomeAssistant, share: ShareSimulator, account: Account, fault: Fault
+) -> None:
+    """Server errors and garbage show cannot_connect; the next try succeeds."""
+    share.state.add_fault(fault)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_share_unreachable_then_success(
+    hass: HomeAssistant, share: ShareSimulator, account: Account
+) -> None:
+    """Connection refused shows cannot_connect; once Share is back, the entry is made."""
+    share.refuse_connections()
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["errors"] == {"base": "cannot_connect"}
+    share.accept_connections()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_locked_account_then_success(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Share's lockout (its real 'Exceeed' spelling) shows account_locked until it ends."""
+    account.locked_until = share.state.clock() + 15 * 60
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["errors"] == {"base": "account_locked"}
+    freezer.tick(timedelta(minutes=16))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_unexpected_error_then_success(hass: HomeAssistant, account: Account) -> None:
+    """A bug shows 'unknown' instead of crashing the flow.
+
+    The simulator cannot make pydexcom raise an unexpected exception type, so this one
+    test replaces the credential check.
+    """
+    result = await start_user_flow(hass)
+    with patch(
+        "custom_components.dexcom_share.config_flow._check_credentials",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["errors"] == {"base": "unknown"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reauth_with_new_password(
+    hass: HomeAssistant, account: Account, init_integration: MockConfigEntry
+) -> None:
+    """A wrong new password is refused; the right one updates the entry in place."""
+    account.password = "new password"
+    result = await init_integration.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"][CONF_USERNAME] == USERNAME
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "still wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "new password"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert init_integration.data[CONF_PASSWORD] == "new password"
+    assert init_integration.data[CONF_USERNAME] == USERNAME
+
+
+async def test_reauth_with_another_account_aborts(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Reauthentication must not switch the entry to a different Dexcom account."""
+    share.state.add_account(username="someone.else", password="other")
+    hass.config_entries.async_update_entry(
+        init_integration, data={**init_integration.data, CONF_USERNAME: "someone.else"}
+    )
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "other"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert init_integration.data[CONF_PASSWORD] == PASSWORD
+
+
+async def test_options_switch_glucose_unit(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, init_integration: MockConfigEntry
+) -> None:
+    """The unit option converts the glucose entities through Home Assistant, and back."""
+    assert hass.states.get(VALUE).state == "111"
+    for unit, state in (("mmol/L", "6.2"), ("mmol/L", "6.2"), ("mg/dL", "111"), ("mmol/L", "6.2")):
+        result = await hass.config_entries.options.async_init(init_integration.entry_id)
+        assert result["type"] is FlowResultType.FORM
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_UNIT: unit}
+        )
+        await hass.async_block_till_done()
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert init_integration.options == {CONF_UNIT: unit}
+        value = hass.states.get(VALUE)
+        assert value.attributes["unit_of_measurement"] == unit
+        assert round(float(value.state), 1) == float(state)
+        options = entity_registry.async_get(VALUE).options["sensor"]
+        assert options[CONF_UNIT] == unit
+        assert options["suggested_display_precision"] == (1 if unit == "mmol/L" else 0)

@@ -1,0 +1,137 @@
+"""The glucose sensors: states, trends, stale readings, LOW and HIGH."""
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from share_simulator import Account, ShareSimulator
+from share_simulator.model import TREND_NAMES
+
+from .conftest import NOW, readings_until
+
+VALUE = "sensor.dexcom_jane_sharer_glucose_value"
+TREND = "sensor.dexcom_jane_sharer_glucose_trend"
+LIMIT = "sensor.dexcom_jane_sharer_sensor_limit"
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move time forward and let every due poll and timer finish."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Every sensor's registry entry and state, on one service device."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("share_trend", "state", "arrow"),
+    [
+        ("None", STATE_UNKNOWN, None),
+        ("DoubleUp", "rising_quickly", "↑↑"),
+        ("SingleUp", "rising", "↑"),
+        ("FortyFiveUp", "rising_slightly", "↗"),
+        ("Flat", "steady", "→"),
+        ("FortyFiveDown", "falling_slightly", "↘"),
+        ("SingleDown", "falling", "↓"),
+        ("DoubleDown", "falling_quickly", "↓↓"),
+        ("NotComputable", "not_computable", "?"),
+        ("RateOutOfRange", "rate_out_of_range", "-"),
+    ],
+)
+async def test_trend_mapping(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    share_trend: str,
+    state: str,
+    arrow: str | None,
+) -> None:
+    """All ten Share directions; Share's 'None' is unknown, not a trend."""
+    assert share_trend in TREND_NAMES
+    account.add_readings(readings_until(NOW + timedelta(minutes=4), [150], [share_trend]))
+    await advance(hass, freezer, timedelta(minutes=5))
+    trend = hass.states.get(TREND)
+    assert trend.state == state
+    assert trend.attributes.get("arrow") == arrow
+    assert hass.states.get(VALUE).state == "150"
+
+
+async def test_stale_reading_becomes_unavailable(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With no new reading, the last one stops being shown 15 minutes after it was taken."""
+    # The newest reading was taken at NOW - 1 min.
+    await advance(hass, freezer, timedelta(minutes=13, seconds=50))
+    assert hass.states.get(VALUE).state == "111"
+    await advance(hass, freezer, timedelta(seconds=15))
+    for entity_id in (VALUE, TREND, LIMIT):
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+
+async def test_new_reading_after_stale_period_is_shown(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a signal loss the first new reading brings the sensors back."""
+    await advance(hass, freezer, timedelta(minutes=30))
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+    account.add_readings(readings_until(NOW + timedelta(minutes=30), [95], ["FortyFiveDown"]))
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert hass.states.get(VALUE).state == "95"
+    assert hass.states.get(TREND).state == "falling_slightly"
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"), [(39, "low"), (40, "within_range"), (400, "within_range"), (401, "high")]
+)
+async def test_low_and_high(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    value: int,
+    limit: str,
+) -> None:
+    """Share's 39 and 401 stay numbers (below/above any threshold) and set the limit."""
+    account.add_readings(readings_until(NOW + timedelta(minutes=4), [value]))
+    await advance(hass, freezer, timedelta(minutes=5))
+    assert hass.states.get(VALUE).state == str(value)
+    assert hass.states.get(LIMIT).state == limit
+
+
+async def test_no_data_on_share(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Share switched off (empty answers): the held reading expires as usual."""
+    account.share_enabled = False
+    await advance(hass, freezer, timedelta(minutes=10))
+    assert hass.states.get(VALUE).state == "111"
+    await advance(hass, freezer, timedelta(minutes=6))
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
