@@ -7,28 +7,18 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from share_simulator import Account, ShareSimulator
 from share_simulator.model import TREND_NAMES
 
 from .conftest import NOW, readings_until
+from .helpers import advance
 
 VALUE = "sensor.dexcom_jane_sharer_glucose_value"
 TREND = "sensor.dexcom_jane_sharer_glucose_trend"
 LIMIT = "sensor.dexcom_jane_sharer_sensor_limit"
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    """Move time forward and let every due poll and timer finish."""
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_entities(
@@ -95,11 +85,12 @@ async def test_new_reading_after_stale_period_is_shown(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """After a signal loss the first new reading brings the sensors back."""
-    await advance(hass, freezer, timedelta(minutes=30))
+    """After a signal loss the first new reading brings the sensors back within seconds."""
+    await advance(hass, freezer, timedelta(minutes=28))
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
-    account.add_readings(readings_until(NOW + timedelta(minutes=30), [95], ["FortyFiveDown"]))
-    await advance(hass, freezer, timedelta(minutes=2))
+    # The sensor keeps its 5-minute phase: the newest held reading was at NOW - 1 min.
+    account.add_readings(readings_until(NOW + timedelta(minutes=29), [95], ["FortyFiveDown"]))
+    await advance(hass, freezer, timedelta(minutes=1, seconds=30))
     assert hass.states.get(VALUE).state == "95"
     assert hass.states.get(TREND).state == "falling_slightly"
 

@@ -1,8 +1,8 @@
 """The coordinator: reads Share, keeps 24 hours of readings, knows what is current."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import override
 
 from homeassistant.config_entries import ConfigEntry
@@ -14,18 +14,21 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
-from .schedule import POLL_INTERVAL, read_window
+from .schedule import PollPlanner, read_window
 from .share import (
     GlucoseReading,
     ShareAuthError,
     ShareClient,
     ShareConnectionError,
-    ShareDataError,
     ShareError,
     ShareLockedError,
 )
 
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
+
+# Until the first read plans the next one; and the shortest wait ever scheduled.
+INITIAL_INTERVAL = timedelta(minutes=1)
+MIN_INTERVAL = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class GlucoseData:
     def current(self, now: datetime) -> GlucoseReading | None:
         """The newest reading if it is recent enough to be shown as current."""
         newest = self.newest
-        if newest is None or now - newest.time > STALE_AFTER:
+        if newest is None or now - newest.time >= STALE_AFTER:
             return None
         return newest
 
@@ -61,17 +64,17 @@ class GlucoseData:
         )
 
 
-def _update_failed(err: ShareError) -> UpdateFailed:
+def _translated(err: ShareError) -> ConfigEntryAuthFailed | UpdateFailed:
     """The coordinator's translated failure for a Share error."""
+    if isinstance(err, ShareAuthError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
     if isinstance(err, ShareLockedError):
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="account_locked",
-            retry_after=err.retry_after,
-        )
-    key = "invalid_data" if isinstance(err, ShareDataError) else "cannot_connect"
-    retry_after = err.retry_after if isinstance(err, ShareConnectionError) else None
-    return UpdateFailed(translation_domain=DOMAIN, translation_key=key, retry_after=retry_after)
+        key = "account_locked"
+    elif isinstance(err, ShareConnectionError):
+        key = "cannot_connect"
+    else:
+        key = "invalid_data"
+    return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
 
 
 class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
@@ -86,8 +89,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=POLL_INTERVAL,
+            update_interval=INITIAL_INTERVAL,
         )
+        self.planner = PollPlanner()
         self.client = ShareClient(
             entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_REGION]
         )
@@ -96,28 +100,34 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
     @override
     async def _async_setup(self) -> None:
         """Log in once; later reads reuse the session."""
-        await self._call_share(self.client.login)
+        try:
+            await self.hass.async_add_executor_job(self.client.login)
+        except ShareError as err:
+            raise _translated(err) from err
 
     @override
     async def _async_update_data(self) -> GlucoseData:
         data = self.data or GlucoseData()
+        previous = data.newest.time if data.newest else None
+        window = read_window(previous, dt_util.utcnow())
+        try:
+            readings = await self.hass.async_add_executor_job(
+                self.client.read, window.minutes, window.max_count
+            )
+        except ShareError as err:
+            self._plan(self.planner.after_error(dt_util.utcnow(), err.retry_after))
+            raise _translated(err) from err
         now = dt_util.utcnow()
-        newest = data.newest
-        window = read_window(newest.time if newest else None, now)
-        readings = await self._call_share(self.client.read, window.minutes, window.max_count)
-        data = data.merged(readings, dt_util.utcnow())
+        data = data.merged(readings, now)
+        newest = data.newest.time if data.newest else None
+        self.planner.observe(previous, newest, now)
+        self._plan(self.planner.next_poll(newest, now))
         self._schedule_staleness(data)
         return data
 
-    async def _call_share[*Ts, R](self, job: Callable[[*Ts], R], *args: *Ts) -> R:
-        try:
-            return await self.hass.async_add_executor_job(job, *args)
-        except ShareAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except ShareError as err:
-            raise _update_failed(err) from err
+    def _plan(self, when: datetime) -> None:
+        """Schedule the next refresh at `when` (the coordinator takes an interval)."""
+        self.update_interval = max(MIN_INTERVAL, when - dt_util.utcnow())
 
     def _schedule_staleness(self, data: GlucoseData) -> None:
         """Refresh the entities when the newest reading stops being current."""

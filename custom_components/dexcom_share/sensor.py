@@ -118,8 +118,12 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
     @property
     @override
     def available(self) -> bool:
-        """A reading older than 15 minutes is never shown as current."""
-        return super().available and self.current_reading is not None
+        """Available while the newest reading is current, even if a poll failed since.
+
+        A reading older than 15 minutes is never shown as current; a failed poll does
+        not hide one that still is.
+        """
+        return self.current_reading is not None
 
     @property
     @override

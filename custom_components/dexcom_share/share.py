@@ -33,6 +33,9 @@ LOCKOUT_PAUSE: Final = 15 * 60.0
 class ShareError(Exception):
     """A Share request failed; the message never carries a credential."""
 
+    retry_after: float | None = None
+    """Seconds Share asked us to wait, or the lockout pause; None: our own backoff."""
+
 
 class ShareAuthError(ShareError):
     """Share rejected the username or password (or the region is wrong)."""
