@@ -20,7 +20,7 @@ class TraceProfile:
     delay_mix: tuple[tuple[float, float, float], ...] = DEFAULT_DELAY_MIX
     signal_losses: tuple[tuple[float, float], ...] = ()
     """(start, duration) in seconds after the trace start: readings taken meanwhile
-    reach Share together when the signal returns (backfill)."""
+    reach Share all at once when the signal returns (backfill)."""
     gaps: tuple[tuple[float, float], ...] = ()
     """(start, duration): readings never taken (sensor warm-up, dropouts)."""
     start_value: float = 120.0
@@ -63,6 +63,11 @@ def generate_trace(
 ) -> list[Reading]:
     """Readings taken between `start` and `end` (epoch seconds), oldest first."""
     rng = random.Random(seed)
+    # Each signal loss ends with the phone uploading its backlog in one go.
+    releases = [
+        start + loss_start + duration + rng.uniform(5, 20)
+        for loss_start, duration in profile.signal_losses
+    ]
     readings: list[Reading] = []
     value = profile.start_value
     slope = 0.0
@@ -76,9 +81,11 @@ def generate_trace(
         value = max(35.0, min(410.0, value + slope * profile.period / 60))
         if not any(s <= offset < s + d for s, d in profile.gaps):
             available = taken + _delay(rng, profile.delay_mix)
-            for loss_start, duration in profile.signal_losses:
+            for (loss_start, duration), release in zip(
+                profile.signal_losses, releases, strict=True
+            ):
                 if loss_start <= offset < loss_start + duration:
-                    available = max(available, start + loss_start + duration + rng.uniform(5, 20))
+                    available = release
             readings.append(
                 Reading(
                     time=round(taken, 3),

@@ -11,28 +11,28 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 def next_timer(hass: HomeAssistant) -> datetime | None:
     """Wall-clock time of the earliest pending timer on Home Assistant's loop."""
-    now = dt_util.utcnow()
     loop_now = hass.loop.time()
     whens = [
         handle.when() for handle in get_scheduled_timer_handles(hass.loop) if not handle.cancelled()
     ]
-    return now + timedelta(seconds=min(whens) - loop_now) if whens else None
+    return dt_util.utcnow() + timedelta(seconds=min(whens) - loop_now) if whens else None
+
+
+async def step(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
+    """Jump to the next pending timer (or to `until`, if sooner), fire it and wait.
+
+    Waiting includes the background tasks the timers start (the coordinator's
+    refresh is one), so the frozen clock never runs ahead of the HTTP calls.
+    """
+    due = next_timer(hass)
+    target = until if due is None else max(dt_util.utcnow(), min(until, due))
+    freezer.move_to(target)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    """Move time forward by `delta`, stopping at every timer due on the way.
-
-    Each stop fires the due timers and waits for the background tasks they start
-    (the coordinator's refresh is one), so Share is asked at the planned moments and
-    the frozen clock never runs ahead of the HTTP calls.
-    """
+    """Move time forward by `delta`, stopping at every timer due on the way."""
     end = dt_util.utcnow() + delta
-    while True:
-        now = dt_util.utcnow()
-        due = next_timer(hass)
-        target = end if due is None else max(now, min(end, due))
-        freezer.move_to(target)
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        if target >= end:
-            return
+    while dt_util.utcnow() < end:
+        await step(hass, freezer, end)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -155,3 +156,25 @@ async def test_lockout_while_polling_pauses_logins(
     await advance(hass, freezer, timedelta(minutes=2))
     assert share.state.login_count() == logins + 1
     assert hass.states.get(VALUE).state == "150"
+
+
+async def test_manual_refresh_keeps_the_schedule(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """homeassistant.update_entity reads at once and the planned poll still comes on time."""
+    await async_setup_component(hass, "homeassistant", {})
+    await advance(hass, freezer, timedelta(minutes=2))
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": VALUE}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert share.state.request_count(READ) == 2
+    account.add_readings(readings_until(NOW + timedelta(minutes=4), [125]))
+    # The next reading is due at NOW + 4 min; the planned poll comes 25-28 s later.
+    await advance(hass, freezer, timedelta(minutes=2, seconds=29))
+    assert hass.states.get(VALUE).state == "125"
+    assert share.state.request_count(READ) == 3

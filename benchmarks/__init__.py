@@ -1,0 +1,1 @@
+"""Benchmarks: freshness and Share traffic against Home Assistant's own dexcom integration."""
