@@ -232,3 +232,41 @@ async def test_options_switch_glucose_unit(
         options = entity_registry.async_get(VALUE).options["sensor"]
         assert options[CONF_UNIT] == unit
         assert options["suggested_display_precision"] == (1 if unit == "mmol/L" else 0)
+
+
+async def test_reconfigure_changes_login_in_place(
+    hass: HomeAssistant, account: Account, init_integration: MockConfigEntry
+) -> None:
+    """Switch to the email login and back: same entry, errors shown, then saved."""
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(username=EMAIL, region="ous")
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(username=f" {EMAIL} ")
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data == user_input(username=EMAIL)
+    assert init_integration.unique_id == ACCOUNT_ID
+    assert init_integration.title == USERNAME
+
+
+async def test_reconfigure_to_another_account_aborts(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Reconfiguring must not turn the entry into someone else's account."""
+    share.state.add_account(username="someone.else", password="other")
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(username="someone.else", password="other")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert init_integration.data[CONF_USERNAME] == USERNAME

@@ -1,9 +1,17 @@
 """The Dexcom Share integration: CGM glucose readings from Dexcom Share."""
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 
-from .const import PLATFORMS
-from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
+from .const import DOMAIN, PLATFORMS
+from .coordinator import (
+    ISSUE_LOCKED,
+    ISSUE_NO_DATA,
+    LOGIN_GUARDS,
+    DexcomShareConfigEntry,
+    DexcomShareCoordinator,
+    issue_id,
+)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> bool:
@@ -18,3 +26,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) 
 async def async_unload_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> bool:
     """Remove the entities; the coordinator stops with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> None:
+    """Forget the entry's login guard and repair issues."""
+    hass.data.get(LOGIN_GUARDS, {}).pop(entry.entry_id, None)
+    for kind in (ISSUE_LOCKED, ISSUE_NO_DATA):
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry.entry_id))

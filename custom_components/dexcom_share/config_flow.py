@@ -28,8 +28,8 @@ from .const import (
     REGIONS,
     UNITS,
 )
-from .coordinator import DexcomShareConfigEntry
-from .share import ShareAuthError, ShareClient, ShareError, ShareLockedError
+from .coordinator import DexcomShareConfigEntry, login_guard
+from .share import LoginGuard, ShareAuthError, ShareClient, ShareError, ShareLockedError
 
 USERNAME_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
@@ -54,22 +54,23 @@ REAUTH_SCHEMA = probatio.Schema(
 )
 
 
-def _check_credentials(username: str, password: str, region: str) -> str:
+def _check_credentials(client: ShareClient) -> str:
     """Log in and read once, as setup will; return the account ID."""
-    client = ShareClient(username, password, region)
     account_id = client.login()
     client.read(minutes=10, max_count=1)
     return account_id
 
 
 async def _validate(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, data: Mapping[str, Any], guard: LoginGuard | None = None
 ) -> tuple[str | None, dict[str, str]]:
-    """The account ID, or the form errors to show."""
+    """The account ID, or the form errors to show.
+
+    With an existing entry's `guard`, a login that could extend a lockout is not sent.
+    """
+    client = ShareClient(data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard)
     try:
-        account_id = await hass.async_add_executor_job(
-            _check_credentials, data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION]
-        )
+        account_id = await hass.async_add_executor_job(_check_credentials, client)
     except ShareAuthError:
         return None, {"base": "invalid_auth"}
     except ShareLockedError:
@@ -114,7 +115,10 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            account_id, errors = await _validate(self.hass, {**entry.data, **user_input})
+            data = {**entry.data, **user_input}
+            account_id, errors = await _validate(
+                self.hass, data, login_guard(self.hass, entry.entry_id)
+            )
             if account_id is not None:
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
@@ -123,6 +127,28 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=REAUTH_SCHEMA,
             description_placeholders={CONF_USERNAME: entry.data[CONF_USERNAME]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the login or region of the same Dexcom account in place."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            user_input[CONF_USERNAME] = user_input[CONF_USERNAME].strip()
+            account_id, errors = await _validate(
+                self.hass, user_input, login_guard(self.hass, entry.entry_id)
+            )
+            if account_id is not None:
+                await self.async_set_unique_id(account_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        suggested = {**entry.data, CONF_PASSWORD: ""} if user_input is None else user_input
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, suggested),
             errors=errors,
         )
 

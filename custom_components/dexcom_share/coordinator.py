@@ -1,22 +1,26 @@
 """The coordinator: reads Share, keeps 24 hours of readings, knows what is current."""
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import override
+from typing import Final, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
 from .schedule import PollPlanner, read_window
 from .share import (
     GlucoseReading,
+    LoginGuard,
     ShareAuthError,
     ShareClient,
     ShareConnectionError,
@@ -27,8 +31,13 @@ from .share import (
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
 
 # Until the first read plans the next one; and the shortest wait ever scheduled.
-INITIAL_INTERVAL = timedelta(minutes=1)
-MIN_INTERVAL = timedelta(seconds=5)
+INITIAL_INTERVAL: Final = timedelta(minutes=1)
+MIN_INTERVAL: Final = timedelta(seconds=5)
+# Share answering without any reading for this long is worth a repair issue.
+NO_DATA_ISSUE_AFTER: Final = timedelta(hours=3)
+ISSUE_LOCKED: Final = "account_locked"
+ISSUE_NO_DATA: Final = "no_recent_data"
+LOGIN_GUARDS: HassKey[dict[str, LoginGuard]] = HassKey(DOMAIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +76,9 @@ class GlucoseData:
 def _translated(err: ShareError) -> ConfigEntryAuthFailed | UpdateFailed:
     """The coordinator's translated failure for a Share error."""
     if isinstance(err, ShareAuthError):
-        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
+        if err.retry_after is None:
+            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
+        return UpdateFailed(translation_domain=DOMAIN, translation_key="auth_retry")
     if isinstance(err, ShareLockedError):
         key = "account_locked"
     elif isinstance(err, ShareConnectionError):
@@ -75,6 +86,25 @@ def _translated(err: ShareError) -> ConfigEntryAuthFailed | UpdateFailed:
     else:
         key = "invalid_data"
     return UpdateFailed(translation_domain=DOMAIN, translation_key=key)
+
+
+def error_kind(err: ShareError) -> str:
+    """A short name of the error, for diagnostics."""
+    return {
+        ShareAuthError: "auth",
+        ShareLockedError: "locked",
+        ShareConnectionError: "transient",
+    }.get(type(err), "bad_data")
+
+
+def issue_id(kind: str, entry_id: str) -> str:
+    """The repair issue ID of one kind for one entry."""
+    return f"{kind}_{entry_id}"
+
+
+def login_guard(hass: HomeAssistant, entry_id: str) -> LoginGuard:
+    """The entry's login guard, kept across setup retries and reloads."""
+    return hass.data.setdefault(LOGIN_GUARDS, {}).setdefault(entry_id, LoginGuard())
 
 
 class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
@@ -93,8 +123,14 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
         )
         self.planner = PollPlanner()
         self.client = ShareClient(
-            entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_REGION]
+            entry.data[CONF_USERNAME],
+            entry.data[CONF_PASSWORD],
+            entry.data[CONF_REGION],
+            login_guard(hass, entry.entry_id),
         )
+        self.errors: Counter[str] = Counter()
+        self.last_error: dict[str, datetime] = {}
+        self._started = dt_util.utcnow()
         self._cancel_staleness: CALLBACK_TYPE | None = None
 
     @override
@@ -103,6 +139,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
         try:
             await self.hass.async_add_executor_job(self.client.login)
         except ShareError as err:
+            self._failed(err)
             raise _translated(err) from err
 
     @override
@@ -115,6 +152,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
                 self.client.read, window.minutes, window.max_count
             )
         except ShareError as err:
+            self._failed(err)
             self._plan(self.planner.after_error(dt_util.utcnow(), err.retry_after))
             raise _translated(err) from err
         now = dt_util.utcnow()
@@ -123,7 +161,47 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
         self.planner.observe(previous, newest, now)
         self._plan(self.planner.next_poll(newest, now))
         self._schedule_staleness(data)
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_LOCKED))
+        self._update_no_data_issue(newest, now)
         return data
+
+    def _failed(self, err: ShareError) -> None:
+        """Count the error; a lockout also becomes a repair issue."""
+        kind = error_kind(err)
+        self.errors[kind] += 1
+        self.last_error[kind] = dt_util.utcnow()
+        if isinstance(err, ShareLockedError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._issue_id(ISSUE_LOCKED),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_LOCKED,
+                translation_placeholders={
+                    "title": self.config_entry.title,
+                    "minutes": str(max(1, round(err.retry_after / 60))),
+                },
+            )
+
+    def _update_no_data_issue(self, newest: datetime | None, now: datetime) -> None:
+        """Raise a repair issue while Share has had no reading for hours; clear it after."""
+        issue_id = self._issue_id(ISSUE_NO_DATA)
+        if now - (newest or self._started) < NO_DATA_ISSUE_AFTER:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_NO_DATA,
+            translation_placeholders={"title": self.config_entry.title},
+        )
+
+    def _issue_id(self, kind: str) -> str:
+        return issue_id(kind, self.config_entry.entry_id)
 
     def _plan(self, when: datetime) -> None:
         """Schedule the next refresh at `when` (the coordinator takes an interval)."""

@@ -127,4 +127,7 @@ class PollPlanner:
             tuning.error_backoff_min * 2 ** (self.consecutive_errors - 1),
         )
         wait = self._rng.uniform(ceiling / 2, ceiling)
-        return now + timedelta(seconds=max(wait, retry_after or 0.0))
+        if retry_after is not None:
+            # A little past Share's (or the lockout's) wait, never a moment before it.
+            wait = max(wait, retry_after + self._rng.uniform(1, 1 + tuning.jitter))
+        return now + timedelta(seconds=wait)

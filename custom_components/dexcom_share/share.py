@@ -7,13 +7,17 @@ four errors: `ShareAuthError`, `ShareLockedError`, `ShareConnectionError` and
 `ShareDataError`. Its methods block; call them in the executor.
 """
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+import hashlib
+import logging
 import math
 import re
+import statistics
 import threading
 import time
 from typing import Any, Final, override
@@ -26,8 +30,16 @@ import requests
 
 # (connect, read) deadline in seconds for every request, logins included.
 REQUEST_TIMEOUT: Final = (10.0, 20.0)
-# After Share reports too many failed logins, no login is tried for this long.
+# A whole login or read (pydexcom may chain several requests) ends within this.
+OPERATION_DEADLINE: Final = 45.0
+# After Share reports too many failed logins, no login is tried for this long,
+# doubling on each further lockout up to the maximum.
 LOCKOUT_PAUSE: Final = 15 * 60.0
+MAX_LOCKOUT_PAUSE: Final = 60 * 60.0
+# A rejected password is tried once more after this long (Share sometimes rejects a
+# correct one), then never again until the user enters credentials.
+AUTH_RETRY_DELAY: Final = 10 * 60.0
+LATENCY_SAMPLES: Final = 20
 
 
 class ShareError(Exception):
@@ -38,7 +50,16 @@ class ShareError(Exception):
 
 
 class ShareAuthError(ShareError):
-    """Share rejected the username or password (or the region is wrong)."""
+    """Share rejected the username or password (or the region is wrong).
+
+    `retry_after` is set while one more try is still due; None means the
+    credentials are rejected for good and the user must enter new ones.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Say whether one more login will be tried, and when."""
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ShareLockedError(ShareError):
@@ -46,8 +67,8 @@ class ShareLockedError(ShareError):
 
     def __init__(self, retry_after: float) -> None:
         """Remember how long to wait before the next login."""
-        super().__init__(f"Account locked; next login in {retry_after:.0f} s")
-        self.retry_after = retry_after
+        super().__init__(f"account locked; next login in {retry_after:.0f} s")
+        self.retry_after: float = retry_after
 
 
 class ShareConnectionError(ShareError):
@@ -91,6 +112,24 @@ _LOCKOUT_CODE: Final = re.compile(r"MaxAttempts", re.IGNORECASE)
 _AUTH_CODES: Final = frozenset(
     {"AccountPasswordInvalid", "SSO_AuthenticatePasswordInvalid", "SSO_AuthenticateAccountNotFound"}
 )
+
+
+class _RedactSessionIds(logging.Filter):
+    """Hide session IDs in urllib3's request lines (pydexcom sends them in the URL)."""
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SESSION_QUERY.search(message):
+            record.msg = _SESSION_QUERY.sub(r"\1=**REDACTED**", message)
+            record.args = ()
+        return True
+
+
+_SESSION_QUERY: Final = re.compile(r"(session[iI][dD])=[^&\s\"]+")
+_URLLIB3_LOGGER: Final = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _RedactSessionIds) for f in _URLLIB3_LOGGER.filters):
+    _URLLIB3_LOGGER.addFilter(_RedactSessionIds())
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +183,34 @@ def _retry_after(header: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@dataclass
+class RequestStats:
+    """Counts and recent latencies per endpoint, for diagnostics."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    latencies: dict[str, deque[float]] = field(default_factory=dict)
+
+    def record(self, endpoint: str, seconds: float, *, failed: bool) -> None:
+        """Count one request and keep its latency."""
+        self.requests[endpoint] = self.requests.get(endpoint, 0) + 1
+        if failed:
+            self.failures[endpoint] = self.failures.get(endpoint, 0) + 1
+        self.latencies.setdefault(endpoint, deque(maxlen=LATENCY_SAMPLES)).append(seconds)
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint: requests, failures, median and maximum latency in ms."""
+        return {
+            endpoint: {
+                "requests": count,
+                "failures": self.failures.get(endpoint, 0),
+                "latency_median_ms": round(statistics.median(self.latencies[endpoint]) * 1000),
+                "latency_max_ms": round(max(self.latencies[endpoint]) * 1000),
+            }
+            for endpoint, count in self.requests.items()
+        }
+
+
 class _GuardedDexcom(Dexcom):
     """pydexcom with our own HTTP exchange: a deadline, and Share's errors decoded.
 
@@ -153,6 +220,16 @@ class _GuardedDexcom(Dexcom):
     of that; pydexcom still drives the login sequence and its argument checks.
     """
 
+    def __init__(self, stats: RequestStats, **kwargs: Any) -> None:
+        """Log in (pydexcom's constructor does), with every request guarded."""
+        self.stats = stats
+        self.operation_started: float | None = None
+        super().__init__(**kwargs)
+
+    def start_operation(self) -> None:
+        """The next request starts a new login or read with its own deadline."""
+        self.operation_started = None
+
     @override
     def _post(
         self,
@@ -161,18 +238,31 @@ class _GuardedDexcom(Dexcom):
         json: dict[str, Any] | None = None,
     ) -> Any:
         name = endpoint.rpartition("/")[2]
+        now = time.monotonic()
+        if self.operation_started is None:
+            self.operation_started = now
+        remaining = OPERATION_DEADLINE - (now - self.operation_started)
+        if remaining <= 0:
+            raise ShareConnectionError(f"{name}: operation deadline passed")
+        connect, read = REQUEST_TIMEOUT
+        started = time.perf_counter()
+        failed = True
         try:
             response = self._session.post(
                 f"{self._base_url}{endpoint}",
                 headers=HEADERS,
                 params=params,
                 json={} if json is None else json,
-                timeout=REQUEST_TIMEOUT,
+                timeout=(min(connect, remaining), min(read, remaining)),
             )
-        except requests.Timeout as err:
-            raise ShareConnectionError(f"{name}: no answer in time") from err
+            failed = not response.ok
+        # `from None`: requests' messages carry the URL, and with it the session ID.
+        except requests.Timeout:
+            raise ShareConnectionError(f"{name}: no answer in time") from None
         except requests.RequestException as err:
-            raise ShareConnectionError(f"{name}: {type(err).__name__}") from err
+            raise ShareConnectionError(f"{name}: {type(err).__name__}") from None
+        finally:
+            self.stats.record(name, time.perf_counter() - started, failed=failed)
         retry_after = _retry_after(response.headers.get("Retry-After"))
         try:
             body = response.json()
@@ -197,6 +287,59 @@ class _GuardedDexcom(Dexcom):
         )
 
 
+@dataclass
+class LoginGuard:
+    """Keeps logins from ever causing or extending a Dexcom lockout.
+
+    It outlives a client (setup retries and reloads make new ones), so Home
+    Assistant keeps one per config entry. Wall-clock times.
+    """
+
+    paused_until: float = 0.0
+    lockouts: int = 0
+    rejected_credentials: str | None = None
+    rejections: int = 0
+    last_rejection: float = 0.0
+    failed_logins: int = 0
+
+    def check(self, credentials: str) -> None:
+        """Raise instead of logging in when a login now could only do harm."""
+        now = time.time()
+        if self.paused_until > now:
+            raise ShareLockedError(self.paused_until - now)
+        if credentials != self.rejected_credentials:
+            return
+        if self.rejections >= 2:
+            raise ShareAuthError("credentials rejected twice; waiting for new ones")
+        wait = self.last_rejection + AUTH_RETRY_DELAY - now
+        if wait > 0:
+            raise ShareAuthError("credentials rejected; one more try later", wait)
+
+    def succeeded(self) -> None:
+        """A login worked: forget rejections and lockouts."""
+        self.lockouts = self.rejections = 0
+        self.rejected_credentials = None
+
+    def rejected(self, credentials: str) -> ShareAuthError:
+        """Share rejected these credentials; the error says whether a retry is due."""
+        self.failed_logins += 1
+        same = credentials == self.rejected_credentials
+        self.rejections = self.rejections + 1 if same else 1
+        self.rejected_credentials = credentials
+        self.last_rejection = time.time()
+        if self.rejections >= 2:
+            return ShareAuthError("credentials rejected twice")
+        return ShareAuthError("credentials rejected", AUTH_RETRY_DELAY)
+
+    def locked(self) -> ShareLockedError:
+        """Share reported a lockout: pause 15 min, doubling on repeat up to an hour."""
+        self.failed_logins += 1
+        self.lockouts += 1
+        pause = min(MAX_LOCKOUT_PAUSE, LOCKOUT_PAUSE * 2 ** (self.lockouts - 1))
+        self.paused_until = time.time() + pause
+        return ShareLockedError(pause)
+
+
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -209,23 +352,25 @@ class ShareClient:
     """One Share account: logs in once, reuses the session, logs in again on expiry.
 
     The username may be a Dexcom username, an email, a phone number (+ and country
-    code) or the account ID itself (a UUID, which skips the username step).
+    code) or the account ID itself (a UUID, which skips the username step). Every
+    login first asks the `LoginGuard`.
     """
 
-    def __init__(self, username: str, password: str, region: str) -> None:
+    def __init__(
+        self, username: str, password: str, region: str, guard: LoginGuard | None = None
+    ) -> None:
         """Store the credentials; nothing is sent until `login` or `read`."""
         self._username = username.strip()
         self._password = password
         self._region = Region(region)
+        self._credentials = hashlib.sha256(
+            f"{self._username}\x00{password}\x00{region}".encode()
+        ).hexdigest()
         self._dexcom: _GuardedDexcom | None = None
-        self._logins_paused_until = 0.0
         self._lock = threading.Lock()
+        self.guard = guard or LoginGuard()
+        self.stats = RequestStats()
         self.login_attempts = 0
-
-    @property
-    def account_id(self) -> str | None:
-        """The account ID Share returned, once logged in."""
-        return self._dexcom.account_id if self._dexcom else None
 
     def login(self) -> str:
         """Log in and return the Dexcom account ID."""
@@ -241,6 +386,7 @@ class ShareClient:
         max_count = max(1, min(MAX_MAX_COUNT, max_count))
         with self._lock:
             dexcom = self._dexcom or self._login()
+            dexcom.start_operation()
             try:
                 records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
             except _SessionExpiredError:
@@ -249,6 +395,10 @@ class ShareClient:
                     records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
                 except _SessionExpiredError as err:
                     raise ShareConnectionError("session rejected twice") from err
+            except ShareAuthError:
+                # A read rejected as unauthorised counts like a rejected login.
+                self._dexcom = None
+                raise self.guard.rejected(self._credentials) from None
         if not isinstance(records, list):
             raise ShareDataError(f"readings: expected a list, got {type(records).__name__}")
         readings = (parse_reading(record) for record in records)
@@ -259,27 +409,29 @@ class ShareClient:
         )
 
     def _login(self) -> _GuardedDexcom:
-        """Create a session; never while Share's lockout may still be running."""
-        paused_for = self._logins_paused_until - time.monotonic()
-        if paused_for > 0:
-            raise ShareLockedError(paused_for)
+        """Create a session, unless the guard says a login now could only do harm."""
+        self.guard.check(self._credentials)
         self.login_attempts += 1
         is_account_id = _is_uuid(self._username)
         try:
             if self._dexcom is None:
                 self._dexcom = _GuardedDexcom(
+                    self.stats,
                     password=self._password,
                     account_id=self._username if is_account_id else None,
                     username=None if is_account_id else self._username,
                     region=self._region,
                 )
             else:
+                self._dexcom.start_operation()
                 self._dexcom._get_session()  # noqa: SLF001
         except ShareLockedError:
-            self._logins_paused_until = time.monotonic() + LOCKOUT_PAUSE
-            raise
+            raise self.guard.locked() from None
+        except ShareAuthError:
+            raise self.guard.rejected(self._credentials) from None
         except ArgumentError as err:
             if err.enum in (ArgumentErrorEnum.USERNAME_INVALID, ArgumentErrorEnum.PASSWORD_INVALID):
                 raise ShareAuthError(str(err)) from err
             raise ShareDataError(f"login: {err}") from err
+        self.guard.succeeded()
         return self._dexcom
