@@ -12,6 +12,7 @@ import uuid
 from .model import REGIONS, ShareState
 
 SERVICES_PATH = "/ShareWebServices/Services/"
+CONTROL_PATH = "/_sim/"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -28,6 +29,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Decode the request, let the state answer, and act out its answer."""
         url = urlsplit(self.path)
+        if url.path.startswith(CONTROL_PATH):
+            self._control(url.path.removeprefix(CONTROL_PATH))
+            return
         region, _, endpoint = url.path.lstrip("/").partition(SERVICES_PATH.lstrip("/"))
         region = region.strip("/") or "us"
         length = int(self.headers.get("Content-Length") or 0)
@@ -49,6 +53,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(response.status, response.body, response.content_type, response.headers)
+
+    def _control(self, action: str) -> None:
+        """The demo's control plane (not Share): change a password, expire sessions."""
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            body = {}
+        state = self.server.state
+        with state.lock:
+            if action == "password":
+                name = str(body.get("account", "")).lower()
+                for account in state.accounts.values():
+                    if name in account.aliases or name == account.account_id:
+                        account.password = str(body.get("password", ""))
+            elif action == "expire_sessions":
+                state.expire_sessions()
+            else:
+                self._send(404, b"Not Found", "text/plain", {})
+                return
+            counts = dict(state.counts)
+        self._send(200, json.dumps({"requests": counts}).encode(), "application/json", {})
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         self.send_response(status)

@@ -54,6 +54,17 @@ def post(
     return response.status, json.loads(response.body)
 
 
+def login_with(state: ShareState, password: str) -> str:
+    status, account_id = post(
+        state, AUTHENTICATE, {"accountName": "S@EXAMPLE.COM", "password": password}
+    )
+    assert status == 200
+    status, session = post(state, LOGIN_BY_ID, {"accountId": account_id, "password": password})
+    assert status == 200
+    assert isinstance(session, str)
+    return session
+
+
 def login(state: ShareState) -> str:
     status, account_id = post(
         state, AUTHENTICATE, {"accountName": "S@EXAMPLE.COM", "password": "pw"}
@@ -155,6 +166,16 @@ def test_http_round_trip(state: ShareState, socket_enabled: None) -> None:
         simulator.accept_connections()
         assert simulator.base_url("us") == url
         assert requests.post(url + READ, json={}, timeout=5).status_code == 400
+        control = f"http://127.0.0.1:{simulator.port}/_sim/"
+        response = requests.post(
+            control + "password", json={"account": "sharer", "password": "new"}, timeout=5
+        )
+        assert response.json()["requests"][AUTHENTICATE] == 1
+        assert state.accounts["11111111-2222-3333-4444-555555555555"].password == "new"
+        session = login_with(state, "new")
+        assert requests.post(control + "expire_sessions", timeout=5).status_code == 200
+        assert state.sessions[session].expired
+        assert requests.post(control + "nothing", timeout=5).status_code == 404
     simulator.stop()
 
 
