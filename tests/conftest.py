@@ -3,9 +3,10 @@
 from collections.abc import Generator, Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from pydexcom import Region
 import pydexcom.const
@@ -14,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
+from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, PLATFORMS
 from share_simulator import Account, Reading, ShareSimulator
 
 NOW = datetime.fromisoformat("2026-11-21T12:00:00+00:00")
@@ -88,6 +89,23 @@ def account(share: ShareSimulator, frozen_now: datetime) -> Account:
 
 
 @pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, including those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to set up; tests that snapshot one platform narrow it."""
+    return PLATFORMS
+
+
+@pytest.fixture
 def entry_data() -> dict[str, Any]:
     """What the config flow stores for the account."""
     return {CONF_USERNAME: USERNAME, CONF_PASSWORD: PASSWORD, CONF_REGION: "us"}
@@ -103,9 +121,13 @@ def config_entry(hass: HomeAssistant, entry_data: dict[str, Any]) -> MockConfigE
 
 @pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, account: Account, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    platforms: list[Platform],
 ) -> MockConfigEntry:
     """The integration set up against the simulator."""
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.dexcom_share.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
     return config_entry

@@ -212,26 +212,73 @@ async def test_reauth_with_another_account_aborts(
     assert init_integration.data[CONF_PASSWORD] == PASSWORD
 
 
+async def set_options(
+    hass: HomeAssistant, entry: MockConfigEntry, first: dict[str, Any]
+) -> dict[str, Any]:
+    """Go through both option steps, leaving the thresholds as the form shows them."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], first)
+    assert result["step_id"] == "thresholds"
+    shown = {marker.schema: marker.default() for marker in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], shown)
+    await hass.async_block_till_done()
+    return result
+
+
 async def test_options_switch_glucose_unit(
     hass: HomeAssistant, entity_registry: er.EntityRegistry, init_integration: MockConfigEntry
 ) -> None:
     """The unit option converts the glucose entities through Home Assistant, and back."""
     assert hass.states.get(VALUE).state == "111"
     for unit, state in (("mmol/L", "6.2"), ("mmol/L", "6.2"), ("mg/dL", "111"), ("mmol/L", "6.2")):
-        result = await hass.config_entries.options.async_init(init_integration.entry_id)
-        assert result["type"] is FlowResultType.FORM
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], {CONF_UNIT: unit}
-        )
-        await hass.async_block_till_done()
+        result = await set_options(hass, init_integration, {CONF_UNIT: unit, "stale_minutes": 15})
         assert result["type"] is FlowResultType.CREATE_ENTRY
-        assert init_integration.options == {CONF_UNIT: unit}
+        assert init_integration.options[CONF_UNIT] == unit
         value = hass.states.get(VALUE)
         assert value.attributes["unit_of_measurement"] == unit
         assert round(float(value.state), 1) == float(state)
         options = entity_registry.async_get(VALUE).options["sensor"]
         assert options[CONF_UNIT] == unit
         assert options["suggested_display_precision"] == (1 if unit == "mmol/L" else 0)
+    # Thresholds left as shown keep their exact mg/dL values through unit changes.
+    assert [
+        init_integration.options[key] for key in ("urgent_low", "low", "high", "urgent_high")
+    ] == [55, 70, 180, 250]
+
+
+@pytest.mark.parametrize(
+    ("unit", "entered", "stored"),
+    [
+        ("mg/dL", [60, 80, 160, 220], [60, 80, 160, 220]),
+        ("mmol/L", [3.0, 4.0, 9.0, 12.0], [54.1, 72.1, 162.2, 216.2]),
+    ],
+)
+async def test_thresholds_in_the_users_unit(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    unit: str,
+    entered: list[float],
+    stored: list[float],
+) -> None:
+    """Thresholds are entered in the chosen unit and stored in mg/dL; order is checked."""
+    keys = ("urgent_low", "low", "high", "urgent_high")
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_UNIT: unit, "stale_minutes": 20}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(zip(keys, reversed(entered), strict=True))
+    )
+    assert result["errors"] == {"base": "thresholds_order"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(zip(keys, entered, strict=True))
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [init_integration.options[key] for key in keys] == stored
+    assert init_integration.options["stale_minutes"] == 20
+    assert hass.states.get("sensor.dexcom_jane_sharer_glucose_range").state == "in_range"
 
 
 async def test_reconfigure_changes_login_in_place(
@@ -270,3 +317,13 @@ async def test_reconfigure_to_another_account_aborts(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert init_integration.data[CONF_USERNAME] == USERNAME
+
+
+async def test_options_of_an_entry_that_is_not_loaded(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Options can be set while the entry is not running (e.g. Share was down at start)."""
+    result = await set_options(hass, config_entry, {CONF_UNIT: "mmol/L", "stale_minutes": 10})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config_entry.options[CONF_UNIT] == "mmol/L"
+    assert config_entry.options["stale_minutes"] == 10

@@ -10,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.dexcom_share.const import PLATFORMS
 from share_simulator import Account, ShareSimulator
 from share_simulator.model import TREND_NAMES
 
@@ -21,14 +22,39 @@ TREND = "sensor.dexcom_jane_sharer_glucose_trend"
 LIMIT = "sensor.dexcom_jane_sharer_sensor_limit"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    "platforms", [[platform] for platform in PLATFORMS], ids=lambda p: p[0].value
+)
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Every sensor's registry entry and state, on one service device."""
+    """Every entity's registry entry and state, platform by platform."""
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+async def test_enabled_by_default(
+    entity_registry: er.EntityRegistry, init_integration: MockConfigEntry
+) -> None:
+    """Only the entities most people use are enabled, so the recorder is not flooded."""
+    entries = er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    enabled = sorted(entry.entity_id for entry in entries if entry.disabled_by is None)
+    assert len(entries) == 18
+    assert enabled == [
+        "binary_sensor.dexcom_jane_sharer_data_stale",
+        "binary_sensor.dexcom_jane_sharer_low_soon",
+        "event.dexcom_jane_sharer_new_reading",
+        "sensor.dexcom_jane_sharer_glucose_change",
+        "sensor.dexcom_jane_sharer_glucose_range",
+        "sensor.dexcom_jane_sharer_glucose_trend",
+        "sensor.dexcom_jane_sharer_glucose_value",
+        "sensor.dexcom_jane_sharer_reading_time",
+        "sensor.dexcom_jane_sharer_sensor_limit",
+        "sensor.dexcom_jane_sharer_time_in_range_24_h",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +152,21 @@ async def test_no_data_on_share(
     assert hass.states.get(VALUE).state == "111"
     await advance(hass, freezer, timedelta(minutes=6))
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_rate_follows_the_unit_option(
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The rate of change is given per minute in the chosen unit."""
+    hass.config_entries.async_update_entry(config_entry, options={"unit_of_measurement": "mmol/L"})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    rate = hass.states.get("sensor.dexcom_jane_sharer_glucose_rate_of_change")
+    assert rate.attributes["unit_of_measurement"] == "mmol/L/min"
+    assert float(rate.state) == round(0.2 / 18.0182, 3)
+    value = hass.states.get(VALUE)
+    assert value.attributes["unit_of_measurement"] == "mmol/L"

@@ -4,11 +4,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN, SensorDeviceClass
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -18,17 +21,22 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .analysis import MG_DL_PER_MMOL_L
 from .const import (
     CONF_REGION,
+    CONF_STALE_MINUTES,
     CONF_UNIT,
     DEFAULT_REGION,
+    DEFAULT_STALE_MINUTES,
     DEFAULT_UNIT,
     DOMAIN,
     LOGGER,
     REGIONS,
+    THRESHOLD_KEYS,
     UNITS,
 )
 from .coordinator import DexcomShareConfigEntry, login_guard
+from .options import glucose_unit, thresholds
 from .share import LoginGuard, ShareAuthError, ShareClient, ShareError, ShareLockedError
 
 USERNAME_SELECTOR = TextSelector(
@@ -176,18 +184,94 @@ def apply_glucose_unit(hass: HomeAssistant, entry: DexcomShareConfigEntry, unit:
 
 
 class DexcomShareOptionsFlow(OptionsFlow):
-    """Choose the unit glucose is shown in."""
+    """Unit, "Data stale" time, then the thresholds in the chosen unit."""
+
+    def __init__(self) -> None:
+        """Hold the first step's answers for the second."""
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the unit choice; applying it converts the glucose entities."""
+        """Choose the unit and when the data counts as stale."""
+        options = self.config_entry.options
         if user_input is not None:
-            apply_glucose_unit(self.hass, self.config_entry, user_input[CONF_UNIT])
-            return self.async_create_entry(data=user_input)
+            self._options = {**options, **user_input}
+            return await self.async_step_thresholds()
         schema = probatio.Schema(
             {
+                probatio.Required(CONF_UNIT, default=glucose_unit(options)): SelectSelector(
+                    SelectSelectorConfig(options=[str(unit) for unit in UNITS])
+                ),
                 probatio.Required(
-                    CONF_UNIT, default=self.config_entry.options.get(CONF_UNIT, DEFAULT_UNIT)
-                ): SelectSelector(SelectSelectorConfig(options=[str(unit) for unit in UNITS]))
+                    CONF_STALE_MINUTES,
+                    default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=5,
+                        max=120,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+    async def async_step_thresholds(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set the four thresholds in the chosen unit; they are stored in mg/dL."""
+        unit = glucose_unit(self._options)
+        mmol = unit != DEFAULT_UNIT
+        factor = MG_DL_PER_MMOL_L if mmol else 1.0
+        current = thresholds(self._options)
+        shown = {
+            key: round(getattr(current, key) / factor, 1 if mmol else 0) for key in THRESHOLD_KEYS
+        }
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            values = [float(user_input[key]) for key in THRESHOLD_KEYS]
+            if values != sorted(set(values)):
+                errors["base"] = "thresholds_order"
+            else:
+                # A value left as shown keeps its exact mg/dL, so that switching units
+                # back and forth does not drift the thresholds by rounding.
+                self._options.update(
+                    {
+                        key: getattr(current, key)
+                        if value == shown[key]
+                        else round(value * factor, 1)
+                        for key, value in zip(THRESHOLD_KEYS, values, strict=True)
+                    }
+                )
+                return self._save()
+        selector = NumberSelector(
+            NumberSelectorConfig(
+                min=2.2 if mmol else 40,
+                max=22.2 if mmol else 400,
+                step=0.1 if mmol else 1,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=unit,
+            )
+        )
+        schema = probatio.Schema(
+            {probatio.Required(key, default=shown[key]): selector for key in THRESHOLD_KEYS}
+        )
+        return self.async_show_form(
+            step_id="thresholds",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    def _save(self) -> ConfigFlowResult:
+        """Store the options, convert the glucose entities, and refresh every state.
+
+        The options are stored here rather than by the flow's result so that the
+        entities can be refreshed at once, without an update listener or a reload.
+        """
+        entry = self.config_entry
+        apply_glucose_unit(self.hass, entry, glucose_unit(self._options))
+        self.hass.config_entries.async_update_entry(entry, options=self._options)
+        if entry.state is ConfigEntryState.LOADED:
+            entry.runtime_data.options_changed()
+        return self.async_create_entry(data=self._options)

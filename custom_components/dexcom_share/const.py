@@ -8,10 +8,17 @@ from homeassistant.const import Platform, UnitOfBloodGlucoseConcentration
 
 DOMAIN: Final = "dexcom_share"
 LOGGER = logging.getLogger(__package__)
-PLATFORMS: Final = [Platform.SENSOR]
+PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
 CONF_REGION: Final = "region"
 CONF_UNIT: Final = "unit_of_measurement"
+CONF_STALE_MINUTES: Final = "stale_minutes"
+CONF_URGENT_LOW: Final = "urgent_low"
+CONF_LOW: Final = "low"
+CONF_HIGH: Final = "high"
+CONF_URGENT_HIGH: Final = "urgent_high"
+THRESHOLD_KEYS: Final = (CONF_URGENT_LOW, CONF_LOW, CONF_HIGH, CONF_URGENT_HIGH)
+DEFAULT_STALE_MINUTES: Final = 15
 
 REGIONS: Final = ("us", "ous", "jp")
 DEFAULT_REGION: Final = "us"
@@ -21,6 +28,8 @@ UNITS: Final = (
 )
 DEFAULT_UNIT: Final = UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER
 
+# "Low soon" looks this far ahead.
+LOW_SOON_WITHIN: Final = timedelta(minutes=20)
 # A reading older than this is never shown as the current glucose.
 STALE_AFTER: Final = timedelta(minutes=15)
 # Share keeps 24 hours of readings; so does the coordinator.

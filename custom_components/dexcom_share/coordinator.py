@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
+from .options import stale_after
 from .schedule import PollPlanner, read_window
 from .share import (
     GlucoseReading,
@@ -27,6 +28,7 @@ from .share import (
     ShareError,
     ShareLockedError,
 )
+from .statistics import StatisticsImporter
 
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
 
@@ -45,6 +47,8 @@ class GlucoseData:
     """The readings of the last 24 hours, newest first, one per timestamp."""
 
     readings: tuple[GlucoseReading, ...] = ()
+    new: tuple[GlucoseReading, ...] = ()
+    """Readings this update added, oldest first (none on the first load)."""
 
     @property
     def newest(self) -> GlucoseReading | None:
@@ -58,19 +62,20 @@ class GlucoseData:
             return None
         return newest
 
-    def merged(self, new: Iterable[GlucoseReading], now: datetime) -> GlucoseData:
-        """These readings plus `new` (newer values win), without any older than 24 h."""
+    def merged(self, fetched: Iterable[GlucoseReading], now: datetime) -> GlucoseData:
+        """These readings plus `fetched` (newer values win), none older than 24 h."""
         by_time = {reading.time: reading for reading in self.readings}
-        by_time.update((reading.time, reading) for reading in new)
-        return GlucoseData(
-            tuple(
-                sorted(
-                    (r for r in by_time.values() if now - r.time <= HISTORY),
-                    key=lambda reading: reading.time,
-                    reverse=True,
-                )
-            )
+        added = sorted(
+            (reading for reading in fetched if reading.time not in by_time),
+            key=lambda reading: reading.time,
         )
+        by_time.update((reading.time, reading) for reading in fetched)
+        kept = sorted(
+            (reading for reading in by_time.values() if now - reading.time <= HISTORY),
+            key=lambda reading: reading.time,
+            reverse=True,
+        )
+        return GlucoseData(tuple(kept), tuple(added) if self.readings else ())
 
 
 def _translated(err: ShareError) -> ConfigEntryAuthFailed | UpdateFailed:
@@ -128,6 +133,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
             entry.data[CONF_REGION],
             login_guard(hass, entry.entry_id),
         )
+        self.statistics = StatisticsImporter(hass, entry.entry_id, f"Dexcom {entry.title} glucose")
         self.errors: Counter[str] = Counter()
         self.last_error: dict[str, datetime] = {}
         self._started = dt_util.utcnow()
@@ -156,7 +162,11 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
             self._plan(self.planner.after_error(dt_util.utcnow(), err.retry_after))
             raise _translated(err) from err
         now = dt_util.utcnow()
+        first_load = not data.readings
         data = data.merged(readings, now)
+        self.statistics.readings_added(
+            data.readings, data.readings if first_load else data.new, now
+        )
         newest = data.newest.time if data.newest else None
         self.planner.observe(previous, newest, now)
         self._plan(self.planner.next_poll(newest, now))
@@ -164,6 +174,13 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_LOCKED))
         self._update_no_data_issue(newest, now)
         return data
+
+    @callback
+    def options_changed(self) -> None:
+        """Show new thresholds and "Data stale" time at once."""
+        if self.data:
+            self._schedule_staleness(self.data)
+        self.async_update_listeners()
 
     def _failed(self, err: ShareError) -> None:
         """Count the error; a lockout also becomes a repair issue."""
@@ -208,19 +225,30 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
         self.update_interval = max(MIN_INTERVAL, when - dt_util.utcnow())
 
     def _schedule_staleness(self, data: GlucoseData) -> None:
-        """Refresh the entities when the newest reading stops being current."""
+        """Refresh the entities when the newest reading crosses an age that matters.
+
+        At 15 minutes it stops being current; at the user's "Data stale" time that
+        binary sensor turns on.
+        """
         if self._cancel_staleness:
             self._cancel_staleness()
             self._cancel_staleness = None
-        if (newest := data.newest) is not None:
+        if (newest := data.newest) is None:
+            return
+        now = dt_util.utcnow()
+        ages = (STALE_AFTER, stale_after(self.config_entry.options))
+        upcoming = [newest.time + age for age in ages if newest.time + age > now]
+        if upcoming:
             self._cancel_staleness = async_track_point_in_utc_time(
-                self.hass, self._reading_went_stale, newest.time + STALE_AFTER
+                self.hass, self._reading_aged, min(upcoming)
             )
 
     @callback
-    def _reading_went_stale(self, _now: datetime) -> None:
+    def _reading_aged(self, _now: datetime) -> None:
         self._cancel_staleness = None
         self.async_update_listeners()
+        if self.data:
+            self._schedule_staleness(self.data)
 
     @override
     async def async_shutdown(self) -> None:

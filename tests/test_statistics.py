@@ -1,0 +1,98 @@
+"""Hourly statistics imported from Share's readings: no hole after an outage, idempotent."""
+
+from datetime import datetime, timedelta
+import statistics as stats
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.dexcom_share.statistics import statistic_id
+from share_simulator import Account, Reading, ShareSimulator
+
+from .conftest import NOW
+from .helpers import advance
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """The recorder must start before Home Assistant loads custom integrations."""
+
+
+async def hourly(hass: HomeAssistant, entry: MockConfigEntry) -> dict[datetime, dict[str, Any]]:
+    """The imported hours, by start."""
+    await async_wait_recording_done(hass)
+    sid = statistic_id(entry.entry_id)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        NOW - timedelta(days=2),
+        None,
+        {sid},
+        "hour",
+        None,
+        {"mean", "min", "max"},
+    )
+    return {datetime.fromtimestamp(row["start"], NOW.tzinfo): row for row in rows.get(sid, [])}
+
+
+def expected(account: Account, hour: datetime) -> dict[str, float]:
+    values = [
+        r.value
+        for r in account.readings
+        if hour.timestamp() <= r.time < (hour + timedelta(hours=1)).timestamp()
+    ]
+    return {"mean": stats.fmean(values), "min": min(values), "max": max(values)}
+
+
+async def test_history_imported_with_true_timestamps(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Start-up imports Share's complete hours; an outage is filled in afterwards."""
+    rows = await hourly(hass, init_integration)
+    # 24 hours held; the oldest hour is partial and left out.
+    assert len(rows) == 23
+    assert min(rows) == NOW - timedelta(hours=23)
+    assert max(rows) == NOW - timedelta(hours=1)
+    hour = NOW - timedelta(hours=5)
+    assert {key: rows[hour][key] for key in ("mean", "min", "max")} == expected(account, hour)
+
+    # Readings keep coming while Share is unreachable for 3 hours.
+    start = NOW - timedelta(minutes=1)
+    account.add_readings(
+        Reading(time=(start + timedelta(minutes=5 * n)).timestamp(), value=150 + n)
+        for n in range(1, 48)
+    )
+    share.refuse_connections()
+    await advance(hass, freezer, timedelta(hours=3))
+    share.accept_connections()
+    await advance(hass, freezer, timedelta(minutes=15))
+    rows = await hourly(hass, init_integration)
+    for hour in (NOW, NOW + timedelta(hours=1), NOW + timedelta(hours=2)):
+        assert {key: rows[hour][key] for key in ("mean", "min", "max")} == expected(account, hour)
+
+
+async def test_reimport_is_idempotent(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A restart imports the same hours again without duplicating or changing them."""
+    before = await hourly(hass, init_integration)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    after = await hourly(hass, init_integration)
+    assert after == before
