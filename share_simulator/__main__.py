@@ -14,6 +14,8 @@ from .trace import TraceProfile, generate_trace
 
 DEMO_USERNAME = "demo@example.com"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo login
+# A second sharer, to show more than one account in Home Assistant.
+SECOND_USERNAME = "alex@example.com"
 
 
 def main() -> None:
@@ -36,9 +38,20 @@ def main() -> None:
             now - 24 * 3600, now + args.days * 86400, TraceProfile(), seed=args.seed
         ),
     )
+    second = state.add_account(
+        username=SECOND_USERNAME,
+        password=args.password,
+        readings=generate_trace(
+            now - 24 * 3600,
+            now + args.days * 86400,
+            TraceProfile(start_value=95),
+            seed=args.seed + 1,
+        ),
+    )
     simulator = ShareSimulator(state, host=args.host).start(args.port)
     print(f"Share simulator on {simulator.base_url('us')} (all regions: /us /ous /jp)")  # noqa: T201
     print(f"Demo account: {args.username} / {args.password} (ID {account.account_id})")  # noqa: T201
+    print(f"Second account: {SECOND_USERNAME} / {args.password} (ID {second.account_id})")  # noqa: T201
 
     signal.signal(signal.SIGTERM, lambda *_: simulator.stop())
     try:

@@ -233,6 +233,8 @@ class ShareState:
         self.record_format = RecordFormat()
         self.accounts: dict[str, Account] = {}
         self.sessions: dict[str, Session] = {}
+        self.issued_sessions: list[str] = []
+        """Every session ID ever handed out, also after expire/forget."""
         self.faults: list[Fault] = []
         self.log: list[LoggedRequest] = []
         self.counts: Counter[str] = Counter()
@@ -376,6 +378,7 @@ class ShareState:
             return failure
         session_id = str(uuid.uuid4())
         self.sessions[session_id] = Session(account_id=account_id, created_at=now)
+        self.issued_sessions.append(session_id)
         return _json(session_id)
 
     def _check_credentials(

@@ -2,6 +2,8 @@
 
 from collections.abc import Generator, Iterable
 from datetime import datetime, timedelta
+from functools import partial
+import random
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -16,6 +18,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, PLATFORMS
+from custom_components.dexcom_share.schedule import PollPlanner
 from share_simulator import Account, Reading, ShareSimulator
 
 NOW = datetime.fromisoformat("2026-11-21T12:00:00+00:00")
@@ -29,6 +32,16 @@ ACCOUNT_ID = "6f1b2a7e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components in every test."""
+
+
+@pytest.fixture(autouse=True)
+def seeded_jitter() -> Generator[None]:
+    """The poll planner's jitter, seeded so that every run plans the same polls."""
+    with patch(
+        "custom_components.dexcom_share.coordinator.PollPlanner",
+        partial(PollPlanner, rng=random.Random(20261121)),
+    ):
+        yield
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed_exact
+
+TICK = timedelta(milliseconds=1)
 
 
 def next_timer(hass: HomeAssistant) -> datetime | None:
@@ -25,9 +27,11 @@ async def step(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datet
     refresh is one), so the frozen clock never runs ahead of the HTTP calls.
     """
     due = next_timer(hass)
-    target = until if due is None else max(dt_util.utcnow(), min(until, due))
+    # A millisecond past the timer, so that float rounding can never leave it unfired.
+    target = until if due is None else max(dt_util.utcnow(), min(until, due + TICK))
     freezer.move_to(target)
-    async_fire_time_changed(hass)
+    # Exact: the clock the entities read and the one the timers see must agree.
+    async_fire_time_changed_exact(hass, target)
     await hass.async_block_till_done(wait_background_tasks=True)
 
 

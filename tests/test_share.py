@@ -239,3 +239,9 @@ def test_hung_server_hits_the_deadline(share: ShareSimulator, account: Account) 
         pytest.raises(ShareConnectionError, match="no answer in time"),
     ):
         client().login()
+
+
+@pytest.mark.parametrize("stamp", ["Date(99999999999999999999)", "Date(-99999999999999999)"])
+def test_dates_out_of_range_are_skipped(stamp: str) -> None:
+    """A date Python cannot represent skips the record instead of failing the read."""
+    assert parse_reading({"DT": stamp, "WT": stamp, "Value": 100, "Trend": "Flat"}) is None

@@ -6,6 +6,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
 from .coordinator import (
+    ENTRY_CLIENTS,
     ISSUE_LOCKED,
     ISSUE_NO_DATA,
     LOGIN_GUARDS,
@@ -39,7 +40,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> None:
-    """Forget the entry's login guard and repair issues."""
+    """Forget the entry's client, login guard and repair issues."""
     hass.data.get(LOGIN_GUARDS, {}).pop(entry.entry_id, None)
+    hass.data.get(ENTRY_CLIENTS, {}).pop(entry.entry_id, None)
     for kind in (ISSUE_LOCKED, ISSUE_NO_DATA):
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry.entry_id))

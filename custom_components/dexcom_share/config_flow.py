@@ -62,6 +62,13 @@ REAUTH_SCHEMA = probatio.Schema(
 )
 
 
+def _without_password(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Form values to show again: never send a password back to the browser."""
+    if values is None:
+        return None
+    return {key: value for key, value in values.items() if key != CONF_PASSWORD}
+
+
 def _check_credentials(client: ShareClient) -> str:
     """Log in and read once, as setup will; return the account ID."""
     account_id = client.login()
@@ -74,8 +81,11 @@ async def _validate(
 ) -> tuple[str | None, dict[str, str]]:
     """The account ID, or the form errors to show.
 
-    With an existing entry's `guard`, a login that could extend a lockout is not sent.
+    With an existing entry's `guard`, a login that could extend a lockout is not sent;
+    credentials the user just typed are tried even if Share rejected them before.
     """
+    if guard is not None:
+        guard.user_entered_credentials()
     client = ShareClient(data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard)
     try:
         account_id = await hass.async_add_executor_job(_check_credentials, client)
@@ -108,7 +118,9 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(title=user_input[CONF_USERNAME], data=user_input)
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                USER_SCHEMA, _without_password(user_input)
+            ),
             errors=errors,
         )
 
@@ -153,10 +165,11 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(account_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
                 return self.async_update_reload_and_abort(entry, data_updates=user_input)
-        suggested = {**entry.data, CONF_PASSWORD: ""} if user_input is None else user_input
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                USER_SCHEMA, _without_password(user_input or entry.data)
+            ),
             errors=errors,
         )
 

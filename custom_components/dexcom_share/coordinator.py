@@ -32,14 +32,19 @@ from .statistics import StatisticsImporter
 
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
 
-# Until the first read plans the next one; and the shortest wait ever scheduled.
+# Until the first read plans the next one; the shortest and longest waits scheduled.
 INITIAL_INTERVAL: Final = timedelta(minutes=1)
 MIN_INTERVAL: Final = timedelta(seconds=5)
+MAX_INTERVAL: Final = timedelta(hours=1)
+# A reading stamped further ahead of Home Assistant's clock than this is ignored (a
+# bad uploader or a clock not yet set); it could otherwise pose as current for long.
+MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 # Share answering without any reading for this long is worth a repair issue.
 NO_DATA_ISSUE_AFTER: Final = timedelta(hours=3)
 ISSUE_LOCKED: Final = "account_locked"
 ISSUE_NO_DATA: Final = "no_recent_data"
-LOGIN_GUARDS: HassKey[dict[str, LoginGuard]] = HassKey(DOMAIN)
+LOGIN_GUARDS: HassKey[dict[str, LoginGuard]] = HassKey(f"{DOMAIN}_login_guards")
+ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +71,20 @@ class GlucoseData:
         """These readings plus `fetched` (newer values win), none older than 24 h."""
         by_time = {reading.time: reading for reading in self.readings}
         added = sorted(
-            (reading for reading in fetched if reading.time not in by_time),
+            (
+                reading
+                for reading in fetched
+                if reading.time not in by_time and reading.time - now <= MAX_CLOCK_AHEAD
+            ),
             key=lambda reading: reading.time,
         )
         by_time.update((reading.time, reading) for reading in fetched)
         kept = sorted(
-            (reading for reading in by_time.values() if now - reading.time <= HISTORY),
+            (
+                reading
+                for reading in by_time.values()
+                if -MAX_CLOCK_AHEAD <= now - reading.time <= HISTORY
+            ),
             key=lambda reading: reading.time,
             reverse=True,
         )
@@ -112,6 +125,26 @@ def login_guard(hass: HomeAssistant, entry_id: str) -> LoginGuard:
     return hass.data.setdefault(LOGIN_GUARDS, {}).setdefault(entry_id, LoginGuard())
 
 
+def entry_client(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> ShareClient:
+    """The entry's Share client, kept across setup retries and reloads.
+
+    Its session survives them, so a start-up during an outage costs one login, not one
+    per retry. New credentials (after reauthentication) get a new client.
+    """
+    clients = hass.data.setdefault(ENTRY_CLIENTS, {})
+    client = ShareClient(
+        entry.data[CONF_USERNAME],
+        entry.data[CONF_PASSWORD],
+        entry.data[CONF_REGION],
+        login_guard(hass, entry.entry_id),
+    )
+    known = clients.get(entry.entry_id)
+    if known is not None and known.credentials == client.credentials:
+        return known
+    clients[entry.entry_id] = client
+    return client
+
+
 class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
     """Polls one Share account."""
 
@@ -127,12 +160,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
             update_interval=INITIAL_INTERVAL,
         )
         self.planner = PollPlanner()
-        self.client = ShareClient(
-            entry.data[CONF_USERNAME],
-            entry.data[CONF_PASSWORD],
-            entry.data[CONF_REGION],
-            login_guard(hass, entry.entry_id),
-        )
+        self.client = entry_client(hass, entry)
         self.statistics = StatisticsImporter(hass, entry.entry_id, f"Dexcom {entry.title} glucose")
         self.errors: Counter[str] = Counter()
         self.last_error: dict[str, datetime] = {}
@@ -222,7 +250,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
 
     def _plan(self, when: datetime) -> None:
         """Schedule the next refresh at `when` (the coordinator takes an interval)."""
-        self.update_interval = max(MIN_INTERVAL, when - dt_util.utcnow())
+        self.update_interval = min(MAX_INTERVAL, max(MIN_INTERVAL, when - dt_util.utcnow()))
 
     def _schedule_staleness(self, data: GlucoseData) -> None:
         """Refresh the entities when the newest reading crosses an age that matters.

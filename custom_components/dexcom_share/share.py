@@ -156,7 +156,10 @@ def parse_reading(record: Any) -> GlucoseReading | None:
     taken: datetime | None = None
     for key in ("DT", "WT", "ST"):
         if match := _DATE.search(str(record.get(key, ""))):
-            taken = datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+            try:
+                taken = datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
+            except OverflowError, OSError, ValueError:
+                continue
             break
     if taken is None:
         return None
@@ -211,6 +214,21 @@ class RequestStats:
         }
 
 
+class _Deadline:
+    """One login or read, however many requests it takes, ends within the deadline."""
+
+    def __init__(self) -> None:
+        """The clock starts at the first request."""
+        self._started: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left for this operation."""
+        now = time.monotonic()
+        if self._started is None:
+            self._started = now
+        return OPERATION_DEADLINE - (now - self._started)
+
+
 class _GuardedDexcom(Dexcom):
     """pydexcom with our own HTTP exchange: a deadline, and Share's errors decoded.
 
@@ -220,15 +238,11 @@ class _GuardedDexcom(Dexcom):
     of that; pydexcom still drives the login sequence and its argument checks.
     """
 
-    def __init__(self, stats: RequestStats, **kwargs: Any) -> None:
+    def __init__(self, stats: RequestStats, deadline: _Deadline, **kwargs: Any) -> None:
         """Log in (pydexcom's constructor does), with every request guarded."""
         self.stats = stats
-        self.operation_started: float | None = None
+        self.deadline = deadline
         super().__init__(**kwargs)
-
-    def start_operation(self) -> None:
-        """The next request starts a new login or read with its own deadline."""
-        self.operation_started = None
 
     @override
     def _post(
@@ -238,10 +252,7 @@ class _GuardedDexcom(Dexcom):
         json: dict[str, Any] | None = None,
     ) -> Any:
         name = endpoint.rpartition("/")[2]
-        now = time.monotonic()
-        if self.operation_started is None:
-            self.operation_started = now
-        remaining = OPERATION_DEADLINE - (now - self.operation_started)
+        remaining = self.deadline.remaining()
         if remaining <= 0:
             raise ShareConnectionError(f"{name}: operation deadline passed")
         connect, read = REQUEST_TIMEOUT
@@ -315,6 +326,11 @@ class LoginGuard:
         if wait > 0:
             raise ShareAuthError("credentials rejected; one more try later", wait)
 
+    def user_entered_credentials(self) -> None:
+        """The user typed a login: try it, even one rejected before (not during a lockout)."""
+        self.rejections = 0
+        self.rejected_credentials = None
+
     def succeeded(self) -> None:
         """A login worked: forget rejections and lockouts."""
         self.lockouts = self.rejections = 0
@@ -367,15 +383,22 @@ class ShareClient:
             f"{self._username}\x00{password}\x00{region}".encode()
         ).hexdigest()
         self._dexcom: _GuardedDexcom | None = None
+        self._deadline = _Deadline()
         self._lock = threading.Lock()
         self.guard = guard or LoginGuard()
         self.stats = RequestStats()
         self.login_attempts = 0
 
+    @property
+    def credentials(self) -> str:
+        """A fingerprint of username, password and region (not reversible)."""
+        return self._credentials
+
     def login(self) -> str:
-        """Log in and return the Dexcom account ID."""
+        """Log in, unless this client holds a session already; return the account ID."""
         with self._lock:
-            return str(self._login().account_id)
+            self._deadline = _Deadline()
+            return str((self._dexcom or self._login()).account_id)
 
     def read(self, minutes: int, max_count: int) -> list[GlucoseReading]:
         """Readings of the last `minutes` (at most `max_count`), newest first.
@@ -385,8 +408,9 @@ class ShareClient:
         minutes = max(1, min(MAX_MINUTES, minutes))
         max_count = max(1, min(MAX_MAX_COUNT, max_count))
         with self._lock:
+            self._deadline = _Deadline()
             dexcom = self._dexcom or self._login()
-            dexcom.start_operation()
+            dexcom.deadline = self._deadline
             try:
                 records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
             except _SessionExpiredError:
@@ -417,19 +441,22 @@ class ShareClient:
             if self._dexcom is None:
                 self._dexcom = _GuardedDexcom(
                     self.stats,
+                    self._deadline,
                     password=self._password,
                     account_id=self._username if is_account_id else None,
                     username=None if is_account_id else self._username,
                     region=self._region,
                 )
             else:
-                self._dexcom.start_operation()
+                self._dexcom.deadline = self._deadline
                 self._dexcom._get_session()  # noqa: SLF001
         except ShareLockedError:
             raise self.guard.locked() from None
         except ShareAuthError:
             raise self.guard.rejected(self._credentials) from None
         except ArgumentError as err:
+            # pydexcom stored the all-zeros or malformed ID it was given: start clean.
+            self._dexcom = None
             if err.enum in (ArgumentErrorEnum.USERNAME_INVALID, ArgumentErrorEnum.PASSWORD_INVALID):
                 raise ShareAuthError(str(err)) from err
             raise ShareDataError(f"login: {err}") from err

@@ -1,0 +1,150 @@
+"""First start of the demo: finish onboarding and add the Dexcom Share entry.
+
+Used by scripts/develop once Home Assistant answers. It creates the demo user, skips
+the rest of onboarding, and adds "Dexcom Share" for the simulator's demo account
+through the real config flow. A second run finds both done and changes nothing.
+"""
+
+import argparse
+import json
+from pathlib import Path
+import sys
+import time
+
+import requests
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published login
+SHARE_USERNAME = "demo@example.com"
+SHARE_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
+TIMEOUT = 30
+
+
+def wait_for(url: str, seconds: float) -> None:
+    """Wait until Home Assistant answers HTTP at all."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            time.sleep(1)
+        else:
+            return
+    sys.exit(f"Home Assistant did not answer at {url} within {seconds:.0f} s")
+
+
+def token_from_code(url: str, client_id: str, code: str) -> str:
+    """Exchange an authorization code for an access token."""
+    response = requests.post(
+        f"{url}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+        timeout=TIMEOUT,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def login_code(url: str, client_id: str) -> str:
+    """Log the demo user in through the login flow (what the login page does)."""
+    flow = requests.post(
+        f"{url}/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{client_id}?auth_callback=1",
+        },
+        timeout=TIMEOUT,
+    ).json()
+    result = requests.post(
+        f"{url}/auth/login_flow/{flow['flow_id']}",
+        json={"client_id": client_id, "username": DEMO_USER, "password": DEMO_PASSWORD},
+        timeout=TIMEOUT,
+    ).json()
+    return str(result["result"])
+
+
+def onboard(url: str, client_id: str) -> str:
+    """Create the demo user and finish onboarding; return an access token."""
+    status = requests.get(f"{url}/api/onboarding", timeout=TIMEOUT).json()
+    done = {step["step"] for step in status if step["done"]}
+    if "user" not in done:
+        code = requests.post(
+            f"{url}/api/onboarding/users",
+            json={
+                "client_id": client_id,
+                "name": "Demo",
+                "username": DEMO_USER,
+                "password": DEMO_PASSWORD,
+                "language": "en",
+            },
+            timeout=TIMEOUT,
+        ).json()["auth_code"]
+    else:
+        code = login_code(url, client_id)
+    token = token_from_code(url, client_id, code)
+    headers = {"Authorization": f"Bearer {token}"}
+    for step, body in (
+        ("core_config", {}),
+        ("analytics", {}),
+        ("integration", {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"}),
+    ):
+        if step not in done:
+            requests.post(
+                f"{url}/api/onboarding/{step}", json=body, headers=headers, timeout=TIMEOUT
+            )
+    return token
+
+
+def add_entry(url: str, token: str) -> None:
+    """Add Dexcom Share for the demo account through the config flow, unless present."""
+    headers = {"Authorization": f"Bearer {token}"}
+    entries = requests.get(
+        f"{url}/api/config/config_entries/entry?domain=dexcom_share",
+        headers=headers,
+        timeout=TIMEOUT,
+    ).json()
+    if entries:
+        return
+    # Onboarding adds a few integrations whose packages the demo does not install.
+    for entry in requests.get(
+        f"{url}/api/config/config_entries/entry", headers=headers, timeout=TIMEOUT
+    ).json():
+        if entry["state"] == "setup_error":
+            requests.delete(
+                f"{url}/api/config/config_entries/entry/{entry['entry_id']}",
+                headers=headers,
+                timeout=TIMEOUT,
+            )
+    flow = requests.post(
+        f"{url}/api/config/config_entries/flow",
+        json={"handler": "dexcom_share"},
+        headers=headers,
+        timeout=TIMEOUT,
+    ).json()
+    result = requests.post(
+        f"{url}/api/config/config_entries/flow/{flow['flow_id']}",
+        json={"username": SHARE_USERNAME, "password": SHARE_PASSWORD, "region": "us"},
+        headers=headers,
+        timeout=TIMEOUT,
+    ).json()
+    if result.get("type") != "create_entry":
+        sys.exit(f"Adding Dexcom Share failed: {json.dumps(result)}")
+
+
+def main() -> None:
+    """Provision the demo Home Assistant at --url."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://localhost:8123")
+    parser.add_argument("--marker", type=Path, required=True)
+    args = parser.parse_args()
+    wait_for(args.url, 300)
+    if args.marker.exists():
+        return
+    client_id = f"{args.url}/"
+    token = onboard(args.url, client_id)
+    add_entry(args.url, token)
+    args.marker.write_text("provisioned\n")
+
+
+if __name__ == "__main__":
+    main()
