@@ -6,11 +6,13 @@ through the real config flow. A second run finds both done and changes nothing.
 """
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 import sys
 import time
 
+import aiohttp
 import requests
 
 DEMO_USER = "demo"
@@ -131,6 +133,79 @@ def add_entry(url: str, token: str) -> None:
         sys.exit(f"Adding Dexcom Share failed: {json.dumps(result)}")
 
 
+PREFIX = "dexcom_demo_example_com"
+DASHBOARD_PATH = "dexcom-demo"
+DASHBOARD = {
+    "title": "Dexcom Share demo",
+    "views": [
+        {
+            "title": "Glucose",
+            "path": "glucose",
+            "cards": [
+                {
+                    "type": "entities",
+                    "title": "Dexcom demo@example.com",
+                    "entities": [
+                        {"entity": f"sensor.{PREFIX}_glucose_value", "name": "Glucose value"},
+                        {"entity": f"sensor.{PREFIX}_glucose_trend", "name": "Trend"},
+                        {"entity": f"sensor.{PREFIX}_glucose_change", "name": "Change"},
+                        {"entity": f"sensor.{PREFIX}_glucose_range", "name": "Range"},
+                        {"entity": f"sensor.{PREFIX}_sensor_limit", "name": "Sensor limit"},
+                        {"entity": f"sensor.{PREFIX}_reading_time", "name": "Reading taken"},
+                        {"entity": f"binary_sensor.{PREFIX}_data_stale", "name": "Data stale"},
+                        {"entity": f"binary_sensor.{PREFIX}_low_soon", "name": "Low soon"},
+                        {"entity": f"event.{PREFIX}_new_reading", "name": "Last new reading"},
+                    ],
+                },
+                {
+                    "type": "history-graph",
+                    "title": "Glucose, 24 hours",
+                    "hours_to_show": 24,
+                    "entities": [f"sensor.{PREFIX}_glucose_value"],
+                },
+                {
+                    "type": "gauge",
+                    "entity": f"sensor.{PREFIX}_time_in_range_24_h",
+                    "name": "Time in range (24 h)",
+                    "min": 0,
+                    "max": 100,
+                },
+            ],
+        }
+    ],
+}
+
+
+async def save_dashboard(url: str, token: str) -> None:
+    """Add a "Glucose" dashboard (sidebar) with the demo account's entities."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{url.replace('http', 'ws', 1)}/api/websocket") as socket,
+    ):
+        await socket.receive_json()
+        await socket.send_json({"type": "auth", "access_token": token})
+        await socket.receive_json()
+        for number, message in enumerate(
+            (
+                {
+                    "type": "lovelace/dashboards/create",
+                    "url_path": DASHBOARD_PATH,
+                    "title": "Glucose",
+                    "icon": "mdi:diabetes",
+                    "show_in_sidebar": True,
+                    "require_admin": False,
+                    "mode": "storage",
+                },
+                {"type": "lovelace/config/save", "url_path": DASHBOARD_PATH, "config": DASHBOARD},
+            ),
+            start=1,
+        ):
+            await socket.send_json({"id": number, **message})
+            answer = await socket.receive_json()
+            if not answer.get("success"):
+                sys.exit(f"Creating the dashboard failed: {json.dumps(answer)}")
+
+
 def main() -> None:
     """Provision the demo Home Assistant at --url."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -143,6 +218,7 @@ def main() -> None:
     client_id = f"{args.url}/"
     token = onboard(args.url, client_id)
     add_entry(args.url, token)
+    asyncio.run(save_dashboard(args.url, token))
     args.marker.write_text("provisioned\n")
 
 

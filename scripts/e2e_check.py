@@ -7,6 +7,7 @@ the config flow, switches the unit option to mmol/L, and changes the simulator's
 password to see Home Assistant ask for reauthentication.
 """
 
+import asyncio
 import base64
 import json
 import os
@@ -16,6 +17,7 @@ import tempfile
 import time
 from typing import Any
 
+import aiohttp
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -51,12 +53,28 @@ return texts.filter(Boolean).join(' | ');
 
 
 class Api:
-    """The REST API as the demo user."""
+    """The REST API (and one WebSocket command) as the demo user."""
 
     def __init__(self) -> None:
         """Log in through the login flow."""
-        token = token_from_code(URL, CLIENT_ID, login_code(URL, CLIENT_ID))
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.token = token_from_code(URL, CLIENT_ID, login_code(URL, CLIENT_ID))
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def flows_in_progress(self) -> list[dict[str, Any]]:
+        """Config flows in progress (the REST API does not list them)."""
+
+        async def ask() -> list[dict[str, Any]]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"{URL.replace('http', 'ws', 1)}/api/websocket") as socket,
+            ):
+                await socket.receive_json()
+                await socket.send_json({"type": "auth", "access_token": self.token})
+                await socket.receive_json()
+                await socket.send_json({"id": 1, "type": "config_entries/flow/progress"})
+                return list((await socket.receive_json())["result"])
+
+        return asyncio.run(ask())
 
     def get(self, path: str) -> Any:
         """GET a JSON answer."""
@@ -135,11 +153,12 @@ def log_in(driver: webdriver.Chrome) -> None:
 def page_shows(driver: webdriver.Chrome, path: str, texts: list[str], shot: str) -> None:
     """Open `path`, wait until every text shows, and save a screenshot."""
     driver.get(f"{URL}{path}")
-    wait_until(
-        f"{texts} on {path}",
-        lambda: all(text in driver.execute_script(DEEP_TEXT) for text in texts),
-        60,
-    )
+    deadline = time.monotonic() + 90
+    while not all(text in (shown := driver.execute_script(DEEP_TEXT)) for text in texts):
+        if time.monotonic() > deadline:
+            driver.save_screenshot(str(Path(tempfile.gettempdir()) / f"failed-{shot}"))
+            sys.exit(f"e2e: {path} did not show {texts}; it showed: {shown[:600]}")
+        time.sleep(2)
     time.sleep(2)  # let charts and icons finish drawing
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(SCREENSHOTS / shot))
@@ -160,7 +179,12 @@ def check_browser(api: Api) -> None:
     try:
         log_in(driver)
         page_shows(driver, f"/config/devices/device/{device_id}", expected, "device.png")
-        page_shows(driver, "/lovelace/0", ["Glucose value", value["state"]], "dashboard.png")
+        page_shows(
+            driver,
+            "/dexcom-demo/glucose",
+            ["Glucose value", value["state"], "Trend", TREND_NAMES[trend["state"]]],
+            "dashboard.png",
+        )
     finally:
         driver.quit()
 
@@ -214,7 +238,7 @@ def trigger_reauth(api: Api) -> None:
     requests.post(f"{SIMULATOR}/_sim/expire_sessions", timeout=TIMEOUT)
 
     def reauth_flow() -> dict[str, Any] | None:
-        flows = api.get("/api/config/config_entries/flow")
+        flows = api.flows_in_progress()
         return next((f for f in flows if f["context"].get("source") == "reauth"), None)
 
     flow = wait_until("the reauthentication flow", reauth_flow, 600)

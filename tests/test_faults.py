@@ -79,6 +79,13 @@ def no_secrets_logged(caplog: pytest.LogCaptureFixture, share: ShareSimulator) -
             assert f"'{USERNAME}'" in text, text
 
 
+def lock_account(share: ShareSimulator, account: Account, minutes: int = 10) -> None:
+    """Dexcom has locked the account (and the session expired, so a login is due)."""
+    share.state.lockout_duration = minutes * 60
+    share.state.expire_sessions()
+    account.locked_until = share.state.clock() + minutes * 60
+
+
 def logins(share: ShareSimulator) -> int:
     return share.state.login_count()
 
@@ -276,9 +283,7 @@ async def test_lockout_pauses_logins_and_raises_a_repair(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Locked on re-login: no login for 15 min, a repair issue, cleared when it works."""
-    share.state.lockout_duration = 10 * 60
-    share.state.expire_sessions()
-    live.locked_until = share.state.clock() + 10 * 60
+    lock_account(share, live)
     await advance(hass, freezer, timedelta(minutes=5))
     assert issues(hass) == {"account_locked"}
     locked_logins = logins(share)
@@ -298,9 +303,7 @@ async def test_repeated_lockout_doubles_the_pause(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Locked again after the pause: the next pause is 30 minutes, then an hour."""
-    share.state.expire_sessions()
-    share.state.lockout_duration = 4 * 3600
-    live.locked_until = share.state.clock() + 4 * 3600
+    lock_account(share, live, minutes=4 * 60)
     share.state.attempts_while_locked_extend = False
     await advance(hass, freezer, timedelta(hours=3))
     # Logins at about +5 min, +20 min (15 min later), +50 min (30), +110 min (60), +170 min.
@@ -410,9 +413,7 @@ async def test_lockout_then_correct_password(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A lockout caused elsewhere: reauth with the right password waits it out, no extension."""
-    share.state.lockout_duration = 10 * 60
-    share.state.expire_sessions()
-    live.locked_until = share.state.clock() + 10 * 60
+    lock_account(share, live)
     await advance(hass, freezer, timedelta(minutes=5))
     lock_ends = live.locked_until
     result = await init_integration.start_reauth_flow(hass)

@@ -135,14 +135,9 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**entry.data, **user_input}
-            account_id, errors = await _validate(
-                self.hass, data, login_guard(self.hass, entry.entry_id)
-            )
-            if account_id is not None:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+            result, errors = await self._update_same_account(entry, user_input)
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=REAUTH_SCHEMA,
@@ -158,13 +153,9 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             user_input[CONF_USERNAME] = user_input[CONF_USERNAME].strip()
-            account_id, errors = await _validate(
-                self.hass, user_input, login_guard(self.hass, entry.entry_id)
-            )
-            if account_id is not None:
-                await self.async_set_unique_id(account_id)
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+            result, errors = await self._update_same_account(entry, user_input)
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
@@ -172,6 +163,22 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def _update_same_account(
+        self, entry: DexcomShareConfigEntry, updates: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str]]:
+        """Check the changed login; save it and reload if it is still the same account.
+
+        Returns the flow's end, or the form errors to show.
+        """
+        account_id, errors = await _validate(
+            self.hass, {**entry.data, **updates}, login_guard(self.hass, entry.entry_id)
+        )
+        if account_id is None:
+            return None, errors
+        await self.async_set_unique_id(account_id)
+        self._abort_if_unique_id_mismatch(reason="wrong_account")
+        return self.async_update_reload_and_abort(entry, data_updates=updates), {}
 
     @staticmethod
     @callback
