@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 import sys
 import time
+from typing import Any
 
 import aiohttp
 import requests
@@ -97,7 +98,7 @@ def onboard(url: str, client_id: str) -> str:
     return token
 
 
-def add_entry(url: str, token: str) -> None:
+def add_entry(url: str, token: str) -> str:
     """Add Dexcom Share for the demo account through the config flow, unless present."""
     headers = {"Authorization": f"Bearer {token}"}
     entries = requests.get(
@@ -106,7 +107,7 @@ def add_entry(url: str, token: str) -> None:
         timeout=TIMEOUT,
     ).json()
     if entries:
-        return
+        return str(entries[0]["entry_id"])
     # Onboarding adds a few integrations whose packages the demo does not install.
     for entry in requests.get(
         f"{url}/api/config/config_entries/entry", headers=headers, timeout=TIMEOUT
@@ -131,52 +132,66 @@ def add_entry(url: str, token: str) -> None:
     ).json()
     if result.get("type") != "create_entry":
         sys.exit(f"Adding Dexcom Share failed: {json.dumps(result)}")
+    return str(result["result"]["entry_id"])
 
 
 PREFIX = "dexcom_demo_example_com"
 DASHBOARD_PATH = "dexcom-demo"
-DASHBOARD = {
-    "title": "Dexcom Share demo",
-    "views": [
-        {
-            "title": "Glucose",
-            "path": "glucose",
-            "cards": [
-                {
-                    "type": "entities",
-                    "title": "Dexcom demo@example.com",
-                    "entities": [
-                        {"entity": f"sensor.{PREFIX}_glucose_value", "name": "Glucose value"},
-                        {"entity": f"sensor.{PREFIX}_glucose_trend", "name": "Trend"},
-                        {"entity": f"sensor.{PREFIX}_glucose_change", "name": "Change"},
-                        {"entity": f"sensor.{PREFIX}_glucose_range", "name": "Range"},
-                        {"entity": f"sensor.{PREFIX}_sensor_limit", "name": "Sensor limit"},
-                        {"entity": f"sensor.{PREFIX}_reading_time", "name": "Reading taken"},
-                        {"entity": f"binary_sensor.{PREFIX}_data_stale", "name": "Data stale"},
-                        {"entity": f"binary_sensor.{PREFIX}_low_soon", "name": "Low soon"},
-                        {"entity": f"event.{PREFIX}_new_reading", "name": "Last new reading"},
-                    ],
-                },
-                {
-                    "type": "history-graph",
-                    "title": "Glucose, 24 hours",
-                    "hours_to_show": 24,
-                    "entities": [f"sensor.{PREFIX}_glucose_value"],
-                },
-                {
-                    "type": "gauge",
-                    "entity": f"sensor.{PREFIX}_time_in_range_24_h",
-                    "name": "Time in range (24 h)",
-                    "min": 0,
-                    "max": 100,
-                },
-            ],
-        }
-    ],
-}
 
 
-async def save_dashboard(url: str, token: str) -> None:
+def dashboard(entry_id: str) -> dict[str, Any]:
+    """The Glucose dashboard for the demo entry."""
+    return {
+        "title": "Dexcom Share demo",
+        "views": [
+            {
+                "title": "Glucose",
+                "path": "glucose",
+                "cards": [
+                    {
+                        "type": "entities",
+                        "title": "Dexcom demo@example.com",
+                        "entities": [
+                            {"entity": f"sensor.{PREFIX}_glucose_value", "name": "Glucose value"},
+                            {"entity": f"sensor.{PREFIX}_glucose_trend", "name": "Trend"},
+                            {"entity": f"sensor.{PREFIX}_glucose_change", "name": "Change"},
+                            {"entity": f"sensor.{PREFIX}_glucose_range", "name": "Range"},
+                            {"entity": f"sensor.{PREFIX}_sensor_limit", "name": "Sensor limit"},
+                            {"entity": f"sensor.{PREFIX}_reading_time", "name": "Reading taken"},
+                            {"entity": f"binary_sensor.{PREFIX}_data_stale", "name": "Data stale"},
+                            {"entity": f"binary_sensor.{PREFIX}_low_soon", "name": "Low soon"},
+                            {"entity": f"event.{PREFIX}_new_reading", "name": "Last new reading"},
+                        ],
+                    },
+                    {
+                        "type": "statistics-graph",
+                        "title": "Glucose, hourly (imported from Share)",
+                        "entities": [f"dexcom_share:glucose_{entry_id.lower()}"],
+                        "period": "hour",
+                        "days_to_show": 1,
+                        "stat_types": ["mean", "min", "max"],
+                        "chart_type": "line",
+                    },
+                    {
+                        "type": "history-graph",
+                        "title": "Glucose since the demo started",
+                        "hours_to_show": 24,
+                        "entities": [f"sensor.{PREFIX}_glucose_value"],
+                    },
+                    {
+                        "type": "gauge",
+                        "entity": f"sensor.{PREFIX}_time_in_range_24_h",
+                        "name": "Time in range (24 h)",
+                        "min": 0,
+                        "max": 100,
+                    },
+                ],
+            }
+        ],
+    }
+
+
+async def save_dashboard(url: str, token: str, entry_id: str) -> None:
     """Add a "Glucose" dashboard (sidebar) with the demo account's entities."""
     async with (
         aiohttp.ClientSession() as session,
@@ -196,7 +211,11 @@ async def save_dashboard(url: str, token: str) -> None:
                     "require_admin": False,
                     "mode": "storage",
                 },
-                {"type": "lovelace/config/save", "url_path": DASHBOARD_PATH, "config": DASHBOARD},
+                {
+                    "type": "lovelace/config/save",
+                    "url_path": DASHBOARD_PATH,
+                    "config": dashboard(entry_id),
+                },
             ),
             start=1,
         ):
@@ -204,6 +223,25 @@ async def save_dashboard(url: str, token: str) -> None:
             answer = await socket.receive_json()
             if not answer.get("success"):
                 sys.exit(f"Creating the dashboard failed: {json.dumps(answer)}")
+
+
+def remove_failed_entries(url: str, token: str) -> None:
+    """Onboarding adds a few integrations whose packages the demo does not install."""
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(15):
+        entries = requests.get(
+            f"{url}/api/config/config_entries/entry", headers=headers, timeout=TIMEOUT
+        ).json()
+        if not any(entry["state"] in ("not_loaded", "setup_in_progress") for entry in entries):
+            break
+        time.sleep(1)
+    for entry in entries:
+        if entry["state"] == "setup_error":
+            requests.delete(
+                f"{url}/api/config/config_entries/entry/{entry['entry_id']}",
+                headers=headers,
+                timeout=TIMEOUT,
+            )
 
 
 def main() -> None:
@@ -217,8 +255,9 @@ def main() -> None:
         return
     client_id = f"{args.url}/"
     token = onboard(args.url, client_id)
-    add_entry(args.url, token)
-    asyncio.run(save_dashboard(args.url, token))
+    entry_id = add_entry(args.url, token)
+    asyncio.run(save_dashboard(args.url, token, entry_id))
+    remove_failed_entries(args.url, token)
     args.marker.write_text("provisioned\n")
 
 

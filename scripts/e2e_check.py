@@ -37,6 +37,24 @@ TREND_NAMES = json.loads(
         Path(__file__).parent.parent / "custom_components/dexcom_share/translations/en.json"
     ).read_text()
 )["entity"]["sensor"]["glucose_trend"]["state"]
+# Click the first button-like element whose own text is exactly arguments[0].
+CLICK_TEXT = """
+const wanted = arguments[0];
+const find = (node) => {
+  for (const child of (node.shadowRoot ? [node.shadowRoot, ...node.children] : node.children)) {
+    const text = (child.innerText || child.textContent || '').trim();
+    if (text === wanted && /BUTTON|HA-BUTTON|MWC-BUTTON|HA-PROGRESS-BUTTON/.test(child.tagName)) {
+      return child;
+    }
+    const found = find(child);
+    if (found) return found;
+  }
+  return null;
+};
+const target = find(document.body);
+if (target) target.click();
+return Boolean(target);
+"""
 # Text of the page including every shadow root (Home Assistant's frontend uses many).
 DEEP_TEXT = """
 const texts = [];
@@ -150,23 +168,31 @@ def log_in(driver: webdriver.Chrome) -> None:
     )
 
 
-def page_shows(driver: webdriver.Chrome, path: str, texts: list[str], shot: str) -> None:
-    """Open `path`, wait until every text shows, and save a screenshot."""
+def page_shows(
+    driver: webdriver.Chrome, path: str, texts: list[str], shot: str | None = None
+) -> None:
+    """Open `path`, wait until every text shows, and save a screenshot if `shot` is named."""
     driver.get(f"{URL}{path}")
     deadline = time.monotonic() + 90
     while not all(text in (shown := driver.execute_script(DEEP_TEXT)) for text in texts):
         if time.monotonic() > deadline:
-            driver.save_screenshot(str(Path(tempfile.gettempdir()) / f"failed-{shot}"))
+            driver.save_screenshot(
+                str(Path(tempfile.gettempdir()) / f"failed-{shot or 'page'}.png")
+            )
             sys.exit(f"e2e: {path} did not show {texts}; it showed: {shown[:600]}")
         time.sleep(2)
-    time.sleep(2)  # let charts and icons finish drawing
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / shot))
-    print(f"e2e: {path} shows {texts} ({shot})")
+    print(f"e2e: {path} shows {texts}")
+    if shot:
+        time.sleep(2)  # let charts and icons finish drawing
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / shot))
 
 
 def check_browser(api: Api) -> None:
-    """Log in, open the device page and the dashboard, check value and trend."""
+    """Log in, open the device page and the dashboard, check value and trend.
+
+    Also opens the "Add integration" dialog, for the README's setup screenshot.
+    """
     value = api.state(VALUE)
     trend = api.state(TREND)
     device_id = api.template(f"{{{{ device_id('{VALUE}') }}}}")
@@ -185,6 +211,20 @@ def check_browser(api: Api) -> None:
             ["Glucose value", value["state"], "Trend", TREND_NAMES[trend["state"]]],
             "dashboard.png",
         )
+        page_shows(
+            driver,
+            "/config/integrations/dashboard/add?domain=dexcom_share",
+            ["Do you want to set up Dexcom Share?"],
+        )
+        wait_until("the OK button", lambda: driver.execute_script(CLICK_TEXT, "OK"), TIMEOUT)
+        wait_until(
+            "the setup form",
+            lambda: "Outside the United States" in driver.execute_script(DEEP_TEXT),
+            60,
+        )
+        time.sleep(2)
+        driver.save_screenshot(str(SCREENSHOTS / "setup.png"))
+        print("e2e: the setup form shows")
     finally:
         driver.quit()
 
@@ -236,6 +276,8 @@ def trigger_reauth(api: Api) -> None:
         timeout=TIMEOUT,
     )
     requests.post(f"{SIMULATOR}/_sim/expire_sessions", timeout=TIMEOUT)
+    # Poll now rather than at the next planned time (a manual refresh).
+    api.post("/api/services/homeassistant/update_entity", {"entity_id": VALUE})
 
     def reauth_flow() -> dict[str, Any] | None:
         flows = api.flows_in_progress()
