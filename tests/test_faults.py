@@ -18,6 +18,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -92,7 +93,7 @@ def logins(share: ShareSimulator) -> int:
 
 def assert_everything_arrived(entry: MockConfigEntry, account: Account) -> None:
     """Every reading Share can serve now is held by Home Assistant."""
-    now = share_now(account)
+    now = dt_util.utcnow().timestamp()
     held = {reading.time.timestamp() for reading in entry.runtime_data.data.readings}
     servable = {
         reading.time
@@ -102,10 +103,10 @@ def assert_everything_arrived(entry: MockConfigEntry, account: Account) -> None:
     assert servable <= {round(t, 3) for t in held}
 
 
-def share_now(account: Account) -> float:
-    from homeassistant.util import dt as dt_util  # noqa: PLC0415
-
-    return dt_util.utcnow().timestamp()
+def assert_recovered(hass: HomeAssistant, entry: MockConfigEntry, account: Account) -> None:
+    """The glucose value shows again and nothing Share can serve is missing."""
+    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
+    assert_everything_arrived(entry, account)
 
 
 def issues(hass: HomeAssistant) -> set[str]:
@@ -155,8 +156,7 @@ async def test_transient_fault_for_30_minutes(
     await advance(hass, freezer, timedelta(minutes=15))
     share.state.clear_faults()
     await advance(hass, freezer, timedelta(minutes=6))
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
     assert logins(share) == 2  # the first login only: the session survived
     assert not issues(hass)
 
@@ -174,8 +174,7 @@ async def test_share_unreachable_then_back(
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
     share.accept_connections()
     await advance(hass, freezer, timedelta(minutes=6))
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
     assert logins(share) == 2
 
 
@@ -191,8 +190,7 @@ async def test_hung_share_costs_one_deadline(
     with patch("custom_components.dexcom_share.share.REQUEST_TIMEOUT", (0.3, 0.3)):
         await advance(hass, freezer, timedelta(minutes=10))
     assert init_integration.runtime_data.errors["transient"] == 2
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_hung_share_at_setup_is_retried(
@@ -225,8 +223,7 @@ async def test_session_expiry_costs_one_login(
     getattr(share.state, f"{expiry}_sessions")()
     await advance(hass, freezer, timedelta(minutes=30))
     assert logins(share) == 3
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_format_drift(
@@ -247,8 +244,7 @@ async def test_format_drift(
     share.state.record_format.trend_as_int = False
     share.state.record_format.date_style = "wrapped"
     await advance(hass, freezer, timedelta(minutes=30))
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_no_data_for_hours_raises_and_clears_a_repair(
@@ -271,8 +267,7 @@ async def test_no_data_for_hours_raises_and_clears_a_repair(
     live.share_enabled = True
     await advance(hass, freezer, timedelta(minutes=6))
     assert not issues(hass)
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_lockout_pauses_logins_and_raises_a_repair(
@@ -332,8 +327,7 @@ async def test_spurious_password_rejection_is_ridden_out(
     await advance(hass, freezer, timedelta(minutes=20))
     assert not hass.config_entries.flow.async_progress()
     assert logins(share) == 2 + 2
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_password_changed_elsewhere_asks_once_and_recovers(
@@ -359,8 +353,7 @@ async def test_password_changed_elsewhere_asks_once_and_recovers(
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done(wait_background_tasks=True)
     await advance(hass, freezer, timedelta(minutes=6))
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_outage_during_session_expiry(
@@ -377,8 +370,7 @@ async def test_outage_during_session_expiry(
     share.accept_connections()
     await advance(hass, freezer, timedelta(minutes=6))
     assert logins(share) == 3
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_password_changed_while_share_is_down(
@@ -401,8 +393,7 @@ async def test_password_changed_while_share_is_down(
     await hass.config_entries.flow.async_configure(flow["flow_id"], {CONF_PASSWORD: NEW_PASSWORD})
     await hass.async_block_till_done(wait_background_tasks=True)
     await advance(hass, freezer, timedelta(minutes=6))
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_lockout_then_correct_password(
@@ -435,8 +426,7 @@ async def test_lockout_then_correct_password(
     assert live.locked_until == lock_ends
     assert not live.failed_logins
     assert not issues(hass)
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_diagnostics_after_faults_hold_no_secrets(
@@ -507,8 +497,7 @@ async def test_all_zeros_session_is_dropped(
     share.state.add_fault(Fault("zero_uuid", endpoint=LOGIN_BY_ID))
     await advance(hass, freezer, timedelta(minutes=10))
     assert init_integration.runtime_data.errors["bad_data"] == 1
-    assert hass.states.get(VALUE).state != STATE_UNAVAILABLE
-    assert_everything_arrived(init_integration, live)
+    assert_recovered(hass, init_integration, live)
 
 
 async def test_reading_from_the_future_is_ignored(
