@@ -6,12 +6,11 @@ reference (`share-protocol.md`) records. Its clock is `time.time()`, so tests th
 freeze or move time move the simulator with them.
 """
 
-from .model import DEFAULT_APPLICATION_IDS, Account, Fault, Reading, RecordFormat, ShareState
+from .model import Account, Fault, Reading, RecordFormat, ShareState
 from .server import ShareSimulator
 from .trace import TraceProfile, generate_trace, trend_for_slope
 
 __all__ = [
-    "DEFAULT_APPLICATION_IDS",
     "Account",
     "Fault",
     "Reading",

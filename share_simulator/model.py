@@ -17,12 +17,8 @@ ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 AUTHENTICATE = "General/AuthenticatePublisherAccount"
 LOGIN_BY_ID = "General/LoginPublisherAccountById"
 READ = "Publisher/ReadPublisherLatestGlucoseValues"
-ENDPOINTS = (AUTHENTICATE, LOGIN_BY_ID, READ)
 LOGINS = (AUTHENTICATE, LOGIN_BY_ID)
 
-DEFAULT_APPLICATION_IDS = frozenset(
-    {"d89443d2-327c-4a6f-89e5-496bbb0317db", "d8665ade-9673-4e27-9ff6-92db4ce13d13"}
-)
 REGIONS = ("us", "ous", "jp")
 
 # Share's trend names in the order of their pre-2021 integer codes.

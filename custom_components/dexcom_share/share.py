@@ -387,7 +387,6 @@ class ShareClient:
         self._lock = threading.Lock()
         self.guard = guard or LoginGuard()
         self.stats = RequestStats()
-        self.login_attempts = 0
 
     @property
     def credentials(self) -> str:
@@ -435,7 +434,6 @@ class ShareClient:
     def _login(self) -> _GuardedDexcom:
         """Create a session, unless the guard says a login now could only do harm."""
         self.guard.check(self._credentials)
-        self.login_attempts += 1
         is_account_id = _is_uuid(self._username)
         try:
             if self._dexcom is None:
