@@ -11,7 +11,7 @@ from enum import StrEnum
 import statistics
 from typing import Final
 
-from .share import GlucoseReading, Trend
+from .models import GlucoseReading, Trend
 
 LOW_VALUE: Final = 39
 """Dexcom's LOW: below 40 mg/dL, the sensor's range."""

@@ -17,10 +17,10 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
+from .models import GlucoseReading
 from .options import stale_after
 from .schedule import PollPlanner, read_window
 from .share import (
-    GlucoseReading,
     LoginGuard,
     ShareAuthError,
     ShareClient,

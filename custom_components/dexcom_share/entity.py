@@ -6,7 +6,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import DexcomShareCoordinator
-from .share import GlucoseReading
+from .models import GlucoseReading
 
 
 class DexcomShareEntity(CoordinatorEntity[DexcomShareCoordinator]):

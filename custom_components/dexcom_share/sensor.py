@@ -31,8 +31,8 @@ from .analysis import (
 )
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator, GlucoseData
 from .entity import DexcomShareEntity
+from .models import GlucoseReading, Trend
 from .options import glucose_unit, thresholds
-from .share import GlucoseReading, Trend
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0

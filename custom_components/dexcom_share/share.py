@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 import hashlib
 import logging
 import math
@@ -27,6 +26,8 @@ from pydexcom import Dexcom, Region
 from pydexcom.const import DEXCOM_TREND_DIRECTIONS, HEADERS, MAX_MAX_COUNT, MAX_MINUTES
 from pydexcom.errors import ArgumentError, ArgumentErrorEnum
 import requests
+
+from .models import GlucoseReading, Trend
 
 # (connect, read) deadline in seconds for every request, logins included.
 REQUEST_TIMEOUT: Final = (10.0, 20.0)
@@ -88,20 +89,6 @@ class _SessionExpiredError(ShareError):
     """The session is no longer valid; one new login is due."""
 
 
-class Trend(StrEnum):
-    """Share's trend arrows, in Home Assistant's words."""
-
-    RISING_QUICKLY = "rising_quickly"
-    RISING = "rising"
-    RISING_SLIGHTLY = "rising_slightly"
-    STEADY = "steady"
-    FALLING_SLIGHTLY = "falling_slightly"
-    FALLING = "falling"
-    FALLING_QUICKLY = "falling_quickly"
-    NOT_COMPUTABLE = "not_computable"
-    RATE_OUT_OF_RANGE = "rate_out_of_range"
-
-
 # pydexcom numbers Share's trend names 0-9; 0 ("None") means no trend at all.
 _TRENDS_BY_NUMBER: Final[dict[int, Trend | None]] = {0: None, **dict(enumerate(Trend, start=1))}
 _TRENDS_BY_NAME: Final = {
@@ -130,15 +117,6 @@ _SESSION_QUERY: Final = re.compile(r"(session[iI][dD])=[^&\s\"]+")
 _URLLIB3_LOGGER: Final = logging.getLogger("urllib3.connectionpool")
 if not any(isinstance(f, _RedactSessionIds) for f in _URLLIB3_LOGGER.filters):
     _URLLIB3_LOGGER.addFilter(_RedactSessionIds())
-
-
-@dataclass(frozen=True, slots=True)
-class GlucoseReading:
-    """One CGM reading: when it was taken, mg/dL as Share sends it, and the arrow."""
-
-    time: datetime
-    value: int
-    trend: Trend | None
 
 
 def parse_reading(record: Any) -> GlucoseReading | None:
