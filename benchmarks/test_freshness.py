@@ -1,156 +1,204 @@
-"""Freshness benchmark: this integration against Home Assistant's built-in `dexcom`.
+"""Freshness benchmark: this integration against the best fixed schedule and the built-in.
 
-Run with `scripts/benchmark`. Each case runs one integration through the same 24-hour
-trace (a reading every ~300 s; upload delays mostly 8-35 s, some 35-120 s, a few
-2-5 min; one 40-minute signal loss whose readings arrive at once). The figures go to
-`benchmarks/results/freshness.json` and the chart to `benchmarks/results/freshness.png`.
-Set BENCHMARK_QUICK=1 for a smoke run of the chosen configuration only.
+Run with `scripts/benchmark`. For each trace (`oracle.TRACES`: the current delay mix,
+a heavier tail, a slow uploader, a bimodal phone, a drift from fast to slow; each with
+period jitter and one backfilled 40-minute signal loss) over the same 24 hours:
+
+- dexcom_share as a running installation (its planner learned the day before);
+- dexcom_share for a new account, restarted (reloaded) at 21:00: the learning curve;
+- the oracle: the best fixed schedule at the same price per read;
+- Home Assistant's built-in `dexcom` integration.
+
+Then the trade-off curve over the price per read; 20 accounts in one Home Assistant
+(worst account, Share requests per second, CPU per poll, threads); and the heap per
+account over a day and a half.
+Figures go to `benchmarks/results/freshness.json`, the chart to `freshness.png`.
+BENCHMARK_QUICK=1 runs only the current mix, ours and the oracle (a smoke run).
 """
 
 from collections.abc import Generator
-from datetime import datetime
-from functools import partial
+from datetime import timedelta
 import os
 from pathlib import Path
 import random
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
 from share_simulator import ShareSimulator
 
-from .harness import PASSWORD, SEED, USERNAME, RunResult, run_day
+from .harness import (
+    RESTART_AT,
+    SEED,
+    Account,
+    judge_replay,
+    learning,
+    oracle,
+    pretrained,
+    run,
+    trace_readings,
+)
+from .oracle import TRACES, KnownDelays
 
 RESULTS = Path(__file__).parent / "results"
 QUICK = bool(os.environ.get("BENCHMARK_QUICK"))
 CHOSEN = PollTuning()
-# The trade-off curve: how often the first poll may come too early, and the retry ladder.
-SWEEP = [
-    PollTuning(first_poll_miss_rate=rate, retry_gaps=gaps)
-    for rate in (0.1, 0.2, 0.3, 0.4, 0.5)
-    for gaps in ((10.0, 60.0, 60.0, 120.0), (20.0, 60.0, 120.0))
-    if not (rate == CHOSEN.first_poll_miss_rate and gaps == CHOSEN.retry_gaps)
-]
-
-
-def tuning_parameters(tuning: PollTuning) -> dict[str, Any]:
-    """The knobs that differ between sweep points."""
-    return {"first_poll_miss_rate": tuning.first_poll_miss_rate, "retry_gaps": tuning.retry_gaps}
+# The chosen price (10) is measured with the traces.
+PRICES = (5.0, 15.0, 30.0)
+VARIANTS = ("ours", "new_account", "oracle", "builtin")
+ACCOUNTS = 20
+HEAP_HOURS = 36
 
 
 @pytest.fixture(scope="session")
 def results() -> Generator[dict[str, Any]]:
-    """Collect every run; write the report when the session ends."""
-    collected: dict[str, Any] = {"runs": []}
+    """Collect every run; write the report when the session ends.
+
+    A partial run (`-k`) only prints its figures: the report stays whole.
+    """
+    collected: dict[str, Any] = {"traces": {}, "tradeoff": [], "learning": {}}
     yield collected
-    if "ours" in collected or collected["runs"]:
-        from .report import write_report  # noqa: PLC0415 - matplotlib only when reporting
+    from .report import print_figures, write_report  # noqa: PLC0415 - matplotlib only here
 
+    complete = all(set(VARIANTS) <= runs.keys() for runs in collected["traces"].values()) and len(
+        collected["traces"]
+    ) == len(TRACES)
+    if QUICK or (complete and "accounts" in collected and "heap_per_account_kib" in collected):
         write_report(collected, RESULTS, quick=QUICK)
+    else:
+        print_figures(collected)
 
 
-def ours_shown(entry: MockConfigEntry) -> datetime | None:
-    reading = entry.runtime_data.data.current(dt_util.utcnow())
-    return reading.time if reading else None
+def accounts_for(variant: str, trace_name: str, tuning: PollTuning = CHOSEN) -> Account:
+    """The account of one run: the trace's readings and who follows them."""
+    trace = TRACES[trace_name]
+    readings = trace_readings(trace)
+    if variant == "builtin":
+        return Account(f"builtin-{trace_name}", readings, domain="dexcom")
+    if variant == "oracle":
+        return Account(f"oracle-{trace_name}", readings, planner=oracle(tuning, SEED, trace.cdf))
+    warm = pretrained(readings, tuning, SEED) if variant == "ours" else None
+    return Account(f"{variant}-{trace_name}", readings, planner=learning(tuning, SEED, warm))
 
 
-def builtin_shown(entry: MockConfigEntry) -> datetime | None:
-    reading = entry.runtime_data.data
-    return reading.datetime if reading else None
-
-
-async def run_ours(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, share: ShareSimulator, tuning: PollTuning
-) -> RunResult:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=USERNAME,
-        unique_id="bench",
-        data={"username": USERNAME, "password": PASSWORD, "region": "us"},
-    )
-    with patch(
-        "custom_components.dexcom_share.coordinator.PollPlanner",
-        partial(PollPlanner, tuning, random.Random(SEED)),
-    ):
-        result = await run_day(
-            hass,
-            freezer,
-            share,
-            "dexcom_share",
-            entry,
-            "sensor.dexcom_bench_example_com_glucose_value",
-            ours_shown,
-        )
-    result.parameters = tuning_parameters(tuning)
-    return result
-
-
-async def test_dexcom_share(
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("trace_name", list(TRACES))
+async def test_trace(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     share: ShareSimulator,
     results: dict[str, Any],
+    trace_name: str,
+    variant: str,
 ) -> None:
-    """Run dexcom_share with the chosen tuning."""
-    result = await run_ours(hass, freezer, share, CHOSEN)
-    results["ours"] = result.summary()
-    results["ours_lags"] = result.lags
+    """One integration on one trace for the measured day."""
+    if QUICK and (trace_name != "mix" or variant not in {"ours", "oracle"}):
+        pytest.skip("quick run: the current mix, ours and the oracle")
+    account = accounts_for(variant, trace_name)
+    restart = RESTART_AT if variant == "new_account" else None
+    outcome, _ = await run(hass, freezer, share, [account], restart_at=restart)
+    result = outcome[account.key]
+    summary = result.summary()
+    results["traces"].setdefault(trace_name, {"title": TRACES[trace_name].title})[variant] = {
+        **summary,
+        "lags": [round(lag, 1) for _, lag in result.lags],
+    }
+    if variant in {"new_account", "oracle"}:
+        curve = results["learning"].setdefault(trace_name, {})
+        curve[variant] = {
+            "first_hours": result.hourly(timedelta(0), 3),
+            "after_restart": result.hourly(RESTART_AT, 3),
+        }
+        if variant == "new_account":
+            curve["readings_learned_when_restarted"] = result.readings_learned_after_restart
     assert result.readings > 250
 
 
-async def test_builtin_dexcom(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    share: ShareSimulator,
-    results: dict[str, Any],
-) -> None:
-    """Home Assistant's own dexcom integration, as shipped."""
-    if QUICK:
-        pytest.skip("quick run: the chosen configuration only")
-    entry = MockConfigEntry(
-        domain="dexcom",
-        title=USERNAME,
-        unique_id=USERNAME,
-        data={"username": USERNAME, "password": PASSWORD, "server": "US"},
-    )
-    result = await run_day(
-        hass,
-        freezer,
-        share,
-        "dexcom (built-in)",
-        entry,
-        "sensor.bench_example_com_glucose_value",
-        builtin_shown,
-    )
-    results["builtin"] = result.summary()
-    results["builtin_lags"] = result.lags
-    assert result.readings > 250
-
-
-@pytest.mark.parametrize(
-    "tuning",
-    SWEEP,
-    ids=lambda t: (
-        f"miss{t.first_poll_miss_rate}-ladder{'-'.join(str(int(g)) for g in t.retry_gaps)}"
-    ),
-)
+@pytest.mark.parametrize("kind", ["ours", "oracle"])
+@pytest.mark.parametrize("price", PRICES)
 async def test_tradeoff(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     share: ShareSimulator,
     results: dict[str, Any],
-    tuning: PollTuning,
+    price: float,
+    kind: str,
 ) -> None:
-    """One point of the lag / reads-per-reading curve."""
+    """One point of the lag / reads-per-reading curve on the current mix."""
     if QUICK:
-        pytest.skip("quick run: the chosen configuration only")
-    result = await run_ours(hass, freezer, share, tuning)
-    results["runs"].append(result.summary())
-    assert result.readings > 250
+        pytest.skip("quick run: no trade-off curve")
+    account = accounts_for(kind, "mix", PollTuning(price_per_read=price))
+    outcome, _ = await run(hass, freezer, share, [account])
+    summary = outcome[account.key].summary()
+    results["tradeoff"].append({"kind": kind, "price_per_read": price, **summary})
+    assert outcome[account.key].readings > 250
+
+
+async def test_twenty_accounts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    share: ShareSimulator,
+    results: dict[str, Any],
+) -> None:
+    """20 accounts in one Home Assistant, each sensor on its own 5-minute rhythm.
+
+    Four accounts per trace, each with its own readings and delays; every one is
+    compared with the best fixed schedule for its trace, replayed on its readings.
+    """
+    if QUICK:
+        pytest.skip("quick run: one account")
+    rng = random.Random(SEED)
+    names = list(TRACES)
+    accounts, oracles = [], {}
+    for index in range(ACCOUNTS):
+        trace = TRACES[names[index % len(names)]]
+        readings = trace_readings(trace, SEED + index, phase=rng.uniform(0, 300))
+        key = f"account{index:02d}-{trace.name}"
+        warm = pretrained(readings, CHOSEN, SEED + index)
+        accounts.append(Account(key, readings, planner=learning(CHOSEN, SEED + index, warm)))
+        best = PollPlanner(CHOSEN, random.Random(SEED + index), KnownDelays(trace.cdf))
+        oracles[key] = judge_replay(key, readings, best).summary()
+    outcome, stats = await run(hass, freezer, share, accounts)
+    results["accounts"] = {
+        "accounts": {
+            key: {**result.summary(), "oracle": oracles[key]} for key, result in outcome.items()
+        },
+        "max_requests_per_second": stats.max_requests_per_second,
+        "max_requests_per_second_after_setup": stats.max_requests_per_second_after_setup,
+        "max_threads": stats.max_threads,
+        "process_cpu_ms_per_poll": stats.process_cpu_ms_per_poll,
+    }
+    assert all(result.readings > 250 for result in outcome.values())
+
+
+async def test_heap_per_account(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    share: ShareSimulator,
+    results: dict[str, Any],
+) -> None:
+    """The Python heap an account costs (tracemalloc) over a day and a half.
+
+    Tracing every allocation slows Python threefold, so this runs two accounts, not 20.
+    A first short run loads the code, which no account pays for.
+    """
+    if QUICK:
+        pytest.skip("quick run: no heap")
+    warm_up = Account("warm-up", trace_readings(TRACES["mix"]), planner=learning(CHOSEN, SEED))
+    await run(hass, freezer, share, [warm_up], length=timedelta(minutes=30))
+    accounts = [
+        Account(
+            f"heap{index}-{name}",
+            trace_readings(TRACES[name], SEED + index, days=3),
+            planner=learning(CHOSEN, SEED + index),
+        )
+        for index, name in enumerate(("mix", "bimodal"))
+    ]
+    length = HEAP_HOURS * timedelta(hours=1)
+    marks = tuple(timedelta(hours=hours) for hours in (6, 12, 24, HEAP_HOURS))
+    _, stats = await run(hass, freezer, share, accounts, length=length, heap_at=marks)
+    results["heap_per_account_kib"] = stats.heap_per_account_kib
+    assert stats.heap_per_account_kib

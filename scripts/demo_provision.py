@@ -1,8 +1,10 @@
-"""First start of the demo: finish onboarding and add the Dexcom Share entry.
+"""First start of the demo: finish onboarding, add the Dexcom Share entry and a dashboard.
 
 Used by scripts/develop once Home Assistant answers. It creates the demo user, skips
-the rest of onboarding, and adds "Dexcom Share" for the simulator's demo account
-through the real config flow. A second run finds both done and changes nothing.
+the rest of onboarding, adds "Dexcom Share" for the simulator's demo account through
+the real config flow and saves the Glucose dashboard with the dexcom-share-card. A
+second run finds everything done and changes nothing; a demo provisioned with an older
+dashboard gets the current one.
 """
 
 import argparse
@@ -21,6 +23,8 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published login
 SHARE_USERNAME = "demo@example.com"
 SHARE_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
 TIMEOUT = 30
+# Raise when dashboard() changes: an existing demo then gets the new dashboard.
+DASHBOARD_VERSION = 3
 
 
 def wait_for(url: str, seconds: float) -> None:
@@ -137,10 +141,11 @@ def add_entry(url: str, token: str) -> str:
 
 PREFIX = "dexcom_demo_example_com"
 DASHBOARD_PATH = "dexcom-demo"
+CARD = "custom:dexcom-share-card"
 
 
-def dashboard(entry_id: str) -> dict[str, Any]:
-    """The Glucose dashboard for the demo entry."""
+def dashboard(entry_id: str, device_id: str) -> dict[str, Any]:
+    """The Glucose dashboard: the card for every account, the entities, and the card's layouts."""
     return {
         "title": "Dexcom Share demo",
         "views": [
@@ -148,6 +153,8 @@ def dashboard(entry_id: str) -> dict[str, Any]:
                 "title": "Glucose",
                 "path": "glucose",
                 "cards": [
+                    # No devices listed: every Dexcom Share device, one row each.
+                    {"type": CARD, "title": "Glucose"},
                     {
                         "type": "entities",
                         "title": "Dexcom demo@example.com",
@@ -185,14 +192,68 @@ def dashboard(entry_id: str) -> dict[str, Any]:
                         "min": 0,
                         "max": 100,
                     },
+                    {
+                        "type": "picture-entity",
+                        "entity": f"image.{PREFIX}_glucose_profile",
+                        "name": "Glucose profile (report period)",
+                        "show_state": False,
+                    },
+                    {
+                        "type": "entities",
+                        "title": "Sensor session",
+                        "entities": [
+                            {"entity": f"sensor.{PREFIX}_sensor_started", "name": "Started"},
+                            {"entity": f"sensor.{PREFIX}_sensor_expires", "name": "Expires"},
+                            {
+                                "entity": f"binary_sensor.{PREFIX}_sensor_expiring_soon",
+                                "name": "Expiring soon",
+                            },
+                            {"entity": f"button.{PREFIX}_sensor_replaced", "name": "Replaced"},
+                            {
+                                "entity": f"datetime.{PREFIX}_alerts_snoozed_until",
+                                "name": "Alerts snoozed until",
+                            },
+                        ],
+                    },
                 ],
-            }
+            },
+            {
+                "title": "Card layouts",
+                "path": "layouts",
+                "cards": [
+                    {"type": CARD, "devices": [device_id]},
+                    {
+                        "type": CARD,
+                        "devices": [device_id],
+                        "show_name": False,
+                        "show_graph": False,
+                    },
+                    {"type": CARD, "devices": [device_id], "hours_to_show": 24},
+                ],
+            },
         ],
     }
 
 
-async def save_dashboard(url: str, token: str, entry_id: str) -> None:
-    """Add a "Glucose" dashboard (sidebar) with the demo account's entities."""
+def demo_device_id(url: str, token: str) -> str:
+    """The demo account's device (its entities appear just after the entry is created)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        response = requests.post(
+            f"{url}/api/template",
+            json={"template": f"{{{{ device_id('sensor.{PREFIX}_glucose_value') }}}}"},
+            headers=headers,
+            timeout=TIMEOUT,
+        )
+        if response.ok and response.text not in ("", "None"):
+            return response.text
+        time.sleep(1)
+    sys.exit("The demo account's device did not appear")
+
+
+async def save_dashboard(url: str, token: str, config: dict[str, Any]) -> None:
+    """Add the "Glucose" dashboard (sidebar) unless present, and save its views."""
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(f"{url.replace('http', 'ws', 1)}/api/websocket") as socket,
@@ -200,8 +261,20 @@ async def save_dashboard(url: str, token: str, entry_id: str) -> None:
         await socket.receive_json()
         await socket.send_json({"type": "auth", "access_token": token})
         await socket.receive_json()
-        for number, message in enumerate(
-            (
+        number = 0
+
+        async def ask(message: dict[str, Any]) -> Any:
+            nonlocal number
+            number += 1
+            await socket.send_json({"id": number, **message})
+            answer = await socket.receive_json()
+            if not answer.get("success"):
+                sys.exit(f"Saving the dashboard failed: {json.dumps(answer)}")
+            return answer["result"]
+
+        dashboards = await ask({"type": "lovelace/dashboards/list"})
+        if not any(item["url_path"] == DASHBOARD_PATH for item in dashboards):
+            await ask(
                 {
                     "type": "lovelace/dashboards/create",
                     "url_path": DASHBOARD_PATH,
@@ -210,19 +283,9 @@ async def save_dashboard(url: str, token: str, entry_id: str) -> None:
                     "show_in_sidebar": True,
                     "require_admin": False,
                     "mode": "storage",
-                },
-                {
-                    "type": "lovelace/config/save",
-                    "url_path": DASHBOARD_PATH,
-                    "config": dashboard(entry_id),
-                },
-            ),
-            start=1,
-        ):
-            await socket.send_json({"id": number, **message})
-            answer = await socket.receive_json()
-            if not answer.get("success"):
-                sys.exit(f"Creating the dashboard failed: {json.dumps(answer)}")
+                }
+            )
+        await ask({"type": "lovelace/config/save", "url_path": DASHBOARD_PATH, "config": config})
 
 
 def remove_failed_entries(url: str, token: str) -> None:
@@ -251,14 +314,16 @@ def main() -> None:
     parser.add_argument("--marker", type=Path, required=True)
     args = parser.parse_args()
     wait_for(args.url, 300)
-    if args.marker.exists():
+    done = f"provisioned, dashboard {DASHBOARD_VERSION}"
+    if args.marker.exists() and args.marker.read_text().strip() == done:
         return
     client_id = f"{args.url}/"
     token = onboard(args.url, client_id)
     entry_id = add_entry(args.url, token)
-    asyncio.run(save_dashboard(args.url, token, entry_id))
+    config = dashboard(entry_id, demo_device_id(args.url, token))
+    asyncio.run(save_dashboard(args.url, token, config))
     remove_failed_entries(args.url, token)
-    args.marker.write_text("provisioned\n")
+    args.marker.write_text(f"{done}\n")
 
 
 if __name__ == "__main__":

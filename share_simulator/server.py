@@ -9,10 +9,29 @@ from typing import Any, override
 from urllib.parse import parse_qsl, urlsplit
 import uuid
 
-from .model import REGIONS, ShareState
+from .model import REGIONS, RETENTION_SECONDS, Reading, ShareState
+from .trace import TraceProfile, generate_trace
 
 SERVICES_PATH = "/ShareWebServices/Services/"
 CONTROL_PATH = "/_sim/"
+# How long the readings of an account added through the control plane keep coming.
+FUTURE_SECONDS = 7 * 86400
+
+
+def sharer_trace(now: float, stopped_minutes_ago: float | None, seed: int) -> list[Reading]:
+    """A day of history for a new sharer, and readings to come unless the sensor stopped.
+
+    With `stopped_minutes_ago`, the newest reading is taken exactly that long before
+    `now` on a steady five-minute cadence and none follow: a client can watch that
+    reading age past Share's 15 minutes on cue, as when a phone stops uploading.
+    """
+    if stopped_minutes_ago is None:
+        return generate_trace(now - RETENTION_SECONDS, now + FUTURE_SECONDS, TraceProfile(), seed)
+    stopped = now - stopped_minutes_ago * 60
+    steady = TraceProfile(period=300.0, period_jitter=0.0)
+    # Half a period of slack, so that float sums cannot drop the reading taken at `stopped`.
+    readings = generate_trace(stopped - RETENTION_SECONDS, stopped + 150, steady, seed)
+    return [reading for reading in readings if reading.time <= stopped + 1]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -55,13 +74,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response.status, response.body, response.content_type, response.headers)
 
     def _control(self, action: str) -> None:
-        """The demo's control plane (not Share): change a password, expire sessions."""
+        """The demo's control plane (not Share): change a password, expire sessions, add a sharer."""
         length = int(self.headers.get("Content-Length") or 0)
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
         except ValueError:
             body = {}
         state = self.server.state
+        added: dict[str, Any] = {}
         with state.lock:
             if action == "password":
                 name = str(body.get("account", "")).lower()
@@ -70,11 +90,42 @@ class _Handler(BaseHTTPRequestHandler):
                         account.password = str(body.get("password", ""))
             elif action == "expire_sessions":
                 state.expire_sessions()
+            elif action == "add_account":
+                if (account_added := self._add_account(body)) is None:
+                    return
+                added = account_added
             else:
                 self._send(404, b"Not Found", "text/plain", {})
                 return
             counts = dict(state.counts)
-        self._send(200, json.dumps({"requests": counts}).encode(), "application/json", {})
+        self._send(200, json.dumps({"requests": counts, **added}).encode(), "application/json", {})
+
+    def _add_account(self, body: Any) -> dict[str, Any] | None:
+        """Add a sharer with a day of history; None after answering a bad request.
+
+        Body: `username`, `password`, optional `sensor_stopped_minutes_ago` (0-1435)
+        and `seed`. Answers the account ID and the newest reading's epoch seconds.
+        """
+        state = self.server.state
+        body = body if isinstance(body, dict) else {}
+        username = str(body.get("username") or "").lower()
+        stopped = body.get("sensor_stopped_minutes_ago")
+        seed = body.get("seed", len(state.accounts) + 1)
+        taken = any(username in account.aliases for account in state.accounts.values())
+        stopped_ok = stopped is None or (
+            type(stopped) in (int, float) and 0 <= stopped <= RETENTION_SECONDS / 60 - 5
+        )
+        if not username or taken or not stopped_ok or type(seed) is not int:
+            self._send(400, b"Bad Request", "text/plain", {})
+            return None
+        now = state.clock()
+        account = state.add_account(
+            username=username,
+            password=str(body.get("password") or ""),
+            readings=sharer_trace(now, stopped, seed),
+        )
+        newest = max(r.time for r in account.readings if r.time <= now)
+        return {"account_id": account.account_id, "newest_reading": newest}
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         self.send_response(status)

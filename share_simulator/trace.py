@@ -6,9 +6,17 @@ import random
 
 from .model import Reading
 
-# (share of readings, shortest delay s, longest delay s), following the reference:
-# mostly 8-35 s, some 35-120 s, a few 2-5 min.
-DEFAULT_DELAY_MIX = ((0.88, 8.0, 35.0), (0.09, 35.0, 120.0), (0.03, 120.0, 300.0))
+type DelayMix = tuple[tuple[float, float, float], ...]
+"""(share of readings, shortest delay s, longest delay s), each even in between."""
+
+# Following the reference: mostly 8-35 s, some 35-120 s, a few 2-5 min.
+DEFAULT_DELAY_MIX: DelayMix = ((0.88, 8.0, 35.0), (0.09, 35.0, 120.0), (0.03, 120.0, 300.0))
+# The same phones on a worse network: a heavier tail.
+HEAVY_TAIL_DELAY_MIX: DelayMix = ((0.80, 8.0, 35.0), (0.15, 35.0, 120.0), (0.05, 120.0, 300.0))
+# A phone that always uploads late (battery saving, a slow uploader app).
+SLOW_DELAY_MIX: DelayMix = ((1.0, 55.0, 75.0),)
+# A phone that uploads at once when awake and much later when dozing.
+BIMODAL_DELAY_MIX: DelayMix = ((0.5, 10.0, 20.0), (0.5, 90.0, 150.0))
 
 
 @dataclass(frozen=True)
@@ -17,7 +25,10 @@ class TraceProfile:
 
     period: float = 299.8
     period_jitter: float = 0.3
-    delay_mix: tuple[tuple[float, float, float], ...] = DEFAULT_DELAY_MIX
+    delay_mix: DelayMix = DEFAULT_DELAY_MIX
+    delay_changes: tuple[tuple[float, DelayMix], ...] = ()
+    """(start, mix) in seconds after the trace start, in order: readings taken from
+    then on upload with that mix instead (a phone that changes)."""
     signal_losses: tuple[tuple[float, float], ...] = ()
     """(start, duration) in seconds after the trace start: readings taken meanwhile
     reach Share all at once when the signal returns (backfill)."""
@@ -49,7 +60,7 @@ def _share_value(value: float) -> int:
     return round(value)
 
 
-def _delay(rng: random.Random, mix: tuple[tuple[float, float, float], ...]) -> float:
+def _delay(rng: random.Random, mix: DelayMix) -> float:
     pick = rng.random() * sum(share for share, _, _ in mix)
     for share, low, high in mix:
         if pick < share:
@@ -80,7 +91,11 @@ def generate_trace(
         slope = max(-4.0, min(4.0, slope))
         value = max(35.0, min(410.0, value + slope * profile.period / 60))
         if not any(s <= offset < s + d for s, d in profile.gaps):
-            available = taken + _delay(rng, profile.delay_mix)
+            mix = profile.delay_mix
+            for start_offset, later_mix in profile.delay_changes:
+                if offset >= start_offset:
+                    mix = later_mix
+            available = taken + _delay(rng, mix)
             for (loss_start, duration), release in zip(
                 profile.signal_losses, releases, strict=True
             ):

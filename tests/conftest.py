@@ -2,7 +2,6 @@
 
 from collections.abc import Generator, Iterable
 from datetime import datetime, timedelta
-from functools import partial
 import random
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -37,10 +36,14 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def seeded_jitter() -> Generator[None]:
     """The poll planner's jitter, seeded so that every run plans the same polls."""
-    with patch(
-        "custom_components.dexcom_share.coordinator.PollPlanner",
-        partial(PollPlanner, rng=random.Random(20261121)),
-    ):
+    restore = PollPlanner.from_dict.__func__  # type: ignore[attr-defined]
+
+    def seeded(
+        cls: type[PollPlanner], stored: Any, tuning: Any = None, rng: Any = None
+    ) -> PollPlanner:
+        return restore(cls, stored, tuning, random.Random(20261121))
+
+    with patch.object(PollPlanner, "from_dict", classmethod(seeded)):
         yield
 
 

@@ -10,10 +10,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from share_simulator import Account
 
 from .conftest import NOW, readings_until
+from .entities import DATA_STALE as STALE, LOW_SOON
 from .helpers import advance
-
-STALE = "binary_sensor.dexcom_jane_sharer_data_stale"
-LOW_SOON = "binary_sensor.dexcom_jane_sharer_low_soon"
 
 
 async def test_data_stale_follows_the_option(

@@ -18,8 +18,7 @@ from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import AUTHENTICATE
 
 from .conftest import ACCOUNT_ID, EMAIL, PASSWORD, PHONE, USERNAME
-
-VALUE = "sensor.dexcom_jane_sharer_glucose_value"
+from .entities import VALUE
 
 
 def user_input(
@@ -251,7 +250,7 @@ async def test_options_switch_glucose_unit(
     ("unit", "entered", "stored"),
     [
         ("mg/dL", [60, 80, 160, 220], [60, 80, 160, 220]),
-        ("mmol/L", [3.0, 4.0, 9.0, 12.0], [54.1, 72.1, 162.2, 216.2]),
+        ("mmol/L", [3.0, 4.0, 9.0, 12.0], [54.0, 72.1, 162.1, 216.2]),
     ],
 )
 async def test_thresholds_in_the_users_unit(

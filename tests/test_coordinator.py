@@ -1,20 +1,23 @@
-"""The coordinator: read windows, merging, session reuse, errors and recovery."""
+"""The coordinator: read windows, merging, a failed poll, and manual refreshes.
+
+Session expiry, outages, lockouts and start-up failures are in the fault suite
+(test_faults.py); restarts and the review's defects in test_trust.py.
+"""
 
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from share_simulator import Account, Fault, ShareSimulator
-from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ
+from share_simulator.model import READ
 
 from .conftest import NOW, readings_until
+from .entities import VALUE
 from .helpers import advance
-from .test_sensor import VALUE
 
 
 def read_params(share: ShareSimulator) -> list[tuple[str, str]]:
@@ -39,28 +42,6 @@ async def test_first_read_covers_24_hours_then_only_the_gap(
     await advance(hass, freezer, timedelta(minutes=5))
     assert read_params(share) == [("1440", "288"), ("16", "5")]
     assert hass.states.get(VALUE).state == "120"
-
-
-async def test_session_reused_and_renewed_once_on_expiry(
-    hass: HomeAssistant,
-    share: ShareSimulator,
-    account: Account,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Polls reuse the session; an expired one costs one login and no data gap."""
-    account.add_readings(readings_until(NOW + timedelta(minutes=19), [121, 122, 123, 124]))
-    await advance(hass, freezer, timedelta(minutes=20))
-    assert hass.states.get(VALUE).state == "124"
-    assert share.state.request_count(AUTHENTICATE) == 1
-    assert share.state.request_count(LOGIN_BY_ID) == 1
-
-    share.state.expire_sessions()
-    account.add_readings(readings_until(NOW + timedelta(minutes=24), [130]))
-    await advance(hass, freezer, timedelta(minutes=5))
-    assert share.state.request_count(AUTHENTICATE) == 1
-    assert share.state.request_count(LOGIN_BY_ID) == 2
-    assert hass.states.get(VALUE).state == "130"
 
 
 @pytest.mark.parametrize(
@@ -88,33 +69,6 @@ async def test_failed_poll_keeps_current_reading_and_retries(
     assert statuses[-1] == 200
 
 
-async def test_outage_backs_off_and_recovers(
-    hass: HomeAssistant,
-    share: ShareSimulator,
-    account: Account,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Share down: back off up to 5 min, unavailable once stale, everything back after."""
-    coordinator = init_integration.runtime_data
-    share.refuse_connections()
-    await advance(hass, freezer, timedelta(minutes=13, seconds=50))
-    assert hass.states.get(VALUE).state == "111"
-    await advance(hass, freezer, timedelta(seconds=20))
-    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
-    await advance(hass, freezer, timedelta(minutes=45))
-    # Waits of 30 s doubling to 5 min, each cut to 50-100 % by jitter: 15-20 attempts
-    # in the hour (a fixed 60 s retry would make 60).
-    assert 15 <= coordinator.planner.consecutive_errors <= 20
-
-    account.add_readings(readings_until(NOW + timedelta(minutes=60), list(range(150, 162))))
-    share.accept_connections()
-    await advance(hass, freezer, timedelta(minutes=6))
-    assert hass.states.get(VALUE).state == "161"
-    held = {reading.value for reading in coordinator.data.readings}
-    assert set(range(150, 162)) <= held
-
-
 async def test_backfill_is_merged_and_old_readings_dropped(
     hass: HomeAssistant,
     account: Account,
@@ -135,27 +89,6 @@ async def test_backfill_is_merged_and_old_readings_dropped(
         NOW + timedelta(minutes=5) - reading.time <= timedelta(hours=24)
         for reading in coordinator.data.readings
     )
-
-
-async def test_lockout_while_polling_pauses_logins(
-    hass: HomeAssistant,
-    share: ShareSimulator,
-    account: Account,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """A lockout met on re-login stops all logins for 15 minutes, then recovers."""
-    share.state.lockout_duration = 10 * 60
-    share.state.expire_sessions()
-    account.locked_until = share.state.clock() + 10 * 60
-    await advance(hass, freezer, timedelta(minutes=5))
-    logins = share.state.login_count()
-    await advance(hass, freezer, timedelta(minutes=14))
-    assert share.state.login_count() == logins
-    account.add_readings(readings_until(NOW + timedelta(minutes=19), [150]))
-    await advance(hass, freezer, timedelta(minutes=2))
-    assert share.state.login_count() == logins + 1
-    assert hass.states.get(VALUE).state == "150"
 
 
 async def test_manual_refresh_keeps_the_schedule(

@@ -10,9 +10,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from share_simulator import Account, Reading
 
 from .conftest import NOW, readings_until
+from .entities import EVENT
 from .helpers import advance
-
-EVENT = "event.dexcom_jane_sharer_new_reading"
 
 
 async def test_fires_once_per_reading(

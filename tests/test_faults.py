@@ -28,9 +28,9 @@ from share_simulator import Account, Fault, Reading, ShareSimulator
 from share_simulator.model import LOGIN_BY_ID, READ
 
 from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME
+from .entities import VALUE
 from .helpers import advance
 
-VALUE = "sensor.dexcom_jane_sharer_glucose_value"
 NEW_PASSWORD = "a brand new password"
 UPLOAD_DELAY = timedelta(seconds=20)
 
@@ -170,7 +170,11 @@ async def test_share_unreachable_then_back(
 ) -> None:
     """Connection refused for 2 hours: backoff, then every reading of the gap arrives."""
     share.refuse_connections()
-    await advance(hass, freezer, timedelta(hours=2))
+    await advance(hass, freezer, timedelta(hours=1))
+    # Waits of 30 s doubling to 5 min, each cut to 50-100 % by jitter: 15-20 attempts
+    # in the hour (a fixed 60 s retry would make 60).
+    assert 15 <= init_integration.runtime_data.planner.consecutive_errors <= 20
+    await advance(hass, freezer, timedelta(hours=1))
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
     share.accept_connections()
     await advance(hass, freezer, timedelta(minutes=6))
@@ -193,21 +197,57 @@ async def test_hung_share_costs_one_deadline(
     assert_recovered(hass, init_integration, live)
 
 
-async def test_hung_share_at_setup_is_retried(
+async def test_hung_share_at_setup_loads_and_retries(
     hass: HomeAssistant,
     share: ShareSimulator,
     live: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A hang during the first login gives up in bounded time: setup is retried."""
+    """A hang during the first login gives up in bounded time; the next poll gets the data."""
     share.state.add_fault(Fault("hang", times=1, seconds=30))
     with patch("custom_components.dexcom_share.share.REQUEST_TIMEOUT", (0.3, 0.3)):
         await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-    await advance(hass, freezer, timedelta(minutes=1))
     assert config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+    await advance(hass, freezer, timedelta(minutes=1))
+    assert_recovered(hass, config_entry, live)
+
+
+async def test_wrong_password_at_setup_is_tried_once_more_then_reauth(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    live: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A rejected password is tried again once, 10 minutes later, then the user is asked.
+
+    Nothing is sent in between, so the account collects two failed logins in all.
+    """
+    live.password = "changed elsewhere"
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    await advance(hass, freezer, timedelta(minutes=9))
+    assert logins(share) == 1
+    assert not hass.config_entries.flow.async_progress()
+
+    await advance(hass, freezer, timedelta(minutes=3))
+    assert logins(share) == 2
+    flows = hass.config_entries.flow.async_progress()
+    assert [(flow["context"]["source"], flow["step_id"]) for flow in flows] == [
+        (SOURCE_REAUTH, "reauth_confirm")
+    ]
+    await advance(hass, freezer, timedelta(hours=1))
+    assert logins(share) == 2
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {CONF_PASSWORD: "changed elsewhere"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert_recovered(hass, config_entry, live)
 
 
 @pytest.mark.parametrize("expiry", ["expire", "forget"])
@@ -263,7 +303,7 @@ async def test_no_data_for_hours_raises_and_clears_a_repair(
     assert issues(hass) == {"no_recent_data"}
     reads = share.state.request_count(READ)
     await advance(hass, freezer, timedelta(hours=1))
-    assert share.state.request_count(READ) - reads <= 13  # one poll per 5 minutes
+    assert share.state.request_count(READ) - reads <= 26  # two polls per 5-minute period
     live.share_enabled = True
     await advance(hass, freezer, timedelta(minutes=6))
     assert not issues(hass)
@@ -517,22 +557,22 @@ async def test_reading_from_the_future_is_ignored(
     assert coordinator.update_interval <= timedelta(minutes=6)
 
 
-async def test_setup_retries_reuse_the_session(
+async def test_reads_failing_at_start_up_reuse_the_session(
     hass: HomeAssistant,
     share: ShareSimulator,
     live: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Reads failing at start-up: setup is retried without logging in each time."""
+    """Reads failing at start-up: the entry loads, backs off, and logs in only once."""
     share.state.add_fault(Fault("html", endpoint=READ, status=502, times=None))
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.state is ConfigEntryState.LOADED
     await advance(hass, freezer, timedelta(minutes=30))
-    assert share.state.request_count(READ) >= 5  # setup retried, with Home Assistant's backoff
+    assert 5 <= share.state.request_count(READ) <= 15  # backoff: 30 s doubling to 5 min
     assert logins(share) == 2
     share.state.clear_faults()
-    await advance(hass, freezer, timedelta(minutes=2))
-    assert config_entry.state is ConfigEntryState.LOADED
+    await advance(hass, freezer, timedelta(minutes=6))
+    assert_recovered(hass, config_entry, live)
     assert logins(share) == 2

@@ -1,35 +1,109 @@
-"""The poll planner on its own: deterministic schedules for each situation."""
+"""The poll planner on its own: the delay estimate, the schedule and when to poll."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+import itertools
+import json
+import math
 import random
+from typing import Any
 
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.dexcom_share.schedule import (
+    HORIZON,
+    MAX_INTERVALS,
+    PROBES_FIRST,
     READING_PERIOD,
+    DelayEstimate,
     PollPlanner,
     PollTuning,
     ReadWindow,
+    plan_schedule,
     read_window,
 )
 
 T = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 NO_JITTER = PollTuning(jitter=0.0)
+type Mix = tuple[tuple[float, float, float], ...]
+# The trace profiles of the benchmark: (share, shortest s, longest s).
+MIXES: dict[str, Mix] = {
+    "mix": ((0.88, 8.0, 35.0), (0.09, 35.0, 120.0), (0.03, 120.0, 300.0)),
+    "heavy_tail": ((0.80, 8.0, 35.0), (0.15, 35.0, 120.0), (0.05, 120.0, 300.0)),
+    "slow": ((1.0, 55.0, 75.0),),
+    "bimodal": ((0.5, 10.0, 20.0), (0.5, 90.0, 150.0)),
+}
+
+
+class Settled(DelayEstimate):
+    """An estimate past its probing: the schedule alone decides."""
+
+    probe_share = 0.0
+
+
+class KnownAsNew(DelayEstimate):
+    """A fixed distribution that still probes like a new account's."""
+
+    def __init__(self, cdf: list[float]) -> None:
+        super().__init__()
+        self._cdf = cdf
+
+    def cdf(self) -> list[float]:
+        return list(self._cdf)
 
 
 def seconds(delta: timedelta) -> float:
     return delta.total_seconds()
 
 
-def planner(tuning: PollTuning = NO_JITTER) -> PollPlanner:
-    return PollPlanner(tuning, random.Random(0))
+def planner(tuning: PollTuning = NO_JITTER, delays: DelayEstimate | None = None) -> PollPlanner:
+    return PollPlanner(tuning, random.Random(0), delays or Settled())
 
 
-def polls_until_found(plan: PollPlanner, newest: datetime, upload_delay: float) -> list[float]:
+def true_cdf(mix: Mix) -> list[float]:
+    """P(delay <= x) for x = 0..HORIZON of a mix of even bands."""
+    return [
+        sum(share * min(1.0, max(0.0, (x - low) / (high - low))) for share, low, high in mix)
+        for x in range(HORIZON + 1)
+    ]
+
+
+def draw(rng: random.Random, mix: Mix) -> float:
+    pick = rng.random()
+    for share, low, high in mix:
+        if pick < share:
+            return rng.uniform(low, high)
+        pick -= share
+    return mix[-1][2]
+
+
+def expected_cost(offsets: Sequence[int], cdf: Sequence[float], tuning: PollTuning) -> float:
+    """Expected lag plus price per read of a schedule, counted reading by reading.
+
+    Independent of the planner's dynamic programming: numerical integration over
+    delays (0.1 s steps) and jitter (0.5 s steps).
+    """
+    price, jitter = tuning.price_per_read, tuning.jitter
+    jitters = [jitter * (step + 0.5) / 6 for step in range(6)] if jitter else [0.0]
+    total = 0.0
+    for tenth in range(HORIZON * 10):
+        delay = (tenth + 0.5) / 10
+        mass = (cdf[min(HORIZON, math.ceil(delay))] - cdf[math.floor(delay)]) / 10
+        if not mass:
+            continue
+        for extra in jitters:
+            polls = [offset + extra for offset in offsets] + [HORIZON + offsets[0] + extra]
+            found = next(index for index, poll in enumerate(polls) if poll >= delay)
+            total += mass / len(jitters) * (polls[found] - delay + price * (found + 1))
+    return total
+
+
+def polls_until_found(plan: PollPlanner, newest: datetime, delay: float) -> list[float]:
     """Poll as planned until the reading due after `newest` is found.
 
-    It is uploaded `upload_delay` s after it is due; returns the poll times, in
-    seconds after it was due.
+    It is uploaded `delay` s after it is due; returns the poll times in seconds after
+    it was due.
     """
     due = newest + READING_PERIOD
     now = newest + timedelta(seconds=1)
@@ -37,59 +111,79 @@ def polls_until_found(plan: PollPlanner, newest: datetime, upload_delay: float) 
     while True:
         now = plan.next_poll(newest, now)
         times.append(seconds(now - due))
-        found = now >= due + timedelta(seconds=upload_delay)
-        plan.observe(newest, due if found else newest, now)
+        found = now >= due + timedelta(seconds=delay)
+        plan.observe(now, [due] if found else [])
         if found:
             return times
 
 
-def test_on_time_upload_is_read_at_the_learned_delay() -> None:
-    """The first poll goes out when the reading is due plus the learned delay."""
-    plan = planner()
-    assert polls_until_found(plan, T, upload_delay=20) == [25]
-
-
-def test_late_upload_is_chased_on_a_growing_ladder() -> None:
-    """A missed first poll is retried after 10 s, then every 60 s, then 120 s."""
-    plan = planner()
-    assert polls_until_found(plan, T, upload_delay=200) == [25, 35, 95, 155, 275]
-
-
-def test_upload_delay_is_learned_from_what_the_account_shows() -> None:
-    """An account that always uploads after 60 s soon gets its first poll near 60 s."""
-    plan = planner()
+def simulate(plan: PollPlanner, mix: Mix, readings: int, seed: int = 1) -> PollPlanner:
+    """Drive the planner through `readings` readings with delays drawn from `mix`."""
+    rng = random.Random(seed)
     newest = T
-    for _ in range(60):
-        polls_until_found(plan, newest, upload_delay=60)
+    now = T + timedelta(seconds=1)
+    plan.observe(now, [])
+    for _ in range(readings):
+        polls_until_found(plan, newest, draw(rng, mix))
         newest += READING_PERIOD
-    assert 55 <= plan.upload_delay <= 65
-    assert polls_until_found(plan, newest, upload_delay=60)[-1] <= 70
+    return plan
 
 
-def test_learned_delay_settles_where_the_first_poll_misses_the_chosen_share() -> None:
-    """With delays spread 8-35 s the first poll misses about 30 % of readings."""
+# When to poll
+
+
+def test_on_time_upload_is_read_at_the_first_offset() -> None:
+    """A reading already there when the first planned poll comes is read by it."""
     plan = planner()
-    rng = random.Random(1)
-    newest = T
-    first_poll_misses = 0
-    for index in range(2000):
-        polls = polls_until_found(plan, newest, upload_delay=rng.uniform(8, 35))
-        newest += READING_PERIOD
-        if index >= 500:
-            first_poll_misses += len(polls) > 1
-    assert first_poll_misses / 1500 == pytest.approx(0.3, abs=0.05)
+    assert polls_until_found(plan, T, delay=1) == [plan.schedule.offsets[0]]
 
 
-def test_backlog_after_signal_loss_falls_back_to_one_poll_per_period() -> None:
-    """After 20 min without a reading, polls are aligned to the sensor's 5-min phase."""
+def test_late_upload_is_chased_along_the_schedule() -> None:
+    """A missing reading is polled for at each planned offset until it is found."""
     plan = planner()
-    now = T + timedelta(minutes=20)
-    polls = []
-    for _ in range(4):
-        now = plan.next_poll(T, now)
+    offsets = plan.schedule.offsets
+    polls = polls_until_found(plan, T, delay=250)
+    assert polls == [offset for offset in offsets if offset < 250] + [
+        next(offset for offset in offsets if offset >= 250)
+    ]
+
+
+def test_new_account_probes_before_the_first_poll() -> None:
+    """In its first hours every period has one extra poll shortly before the first."""
+    plan = PollPlanner(NO_JITTER, random.Random(0))
+    first = plan.schedule.offsets[0]
+    polls = polls_until_found(plan, T, delay=first - 2)
+    assert first - 15 <= polls[0] <= first - 5
+    assert polls[1] == first
+
+
+def test_signal_loss_falls_back_to_a_few_polls_per_period() -> None:
+    """After a whole period without a reading: a guard, then the first offset."""
+    plan = planner()
+    schedule = plan.schedule
+    now = T + timedelta(seconds=1)
+    polls: list[float] = []
+    while (now := plan.next_poll(T, now)) <= T + timedelta(minutes=30):
         polls.append(seconds(now - T))
-        plan.observe(T, T, now)
-    assert polls == [1225, 1525, 1825, 2125]
+        plan.observe(now, [])
+    first_period = [300 + offset for offset in schedule.offsets]
+    later = [
+        period * 300 + offset for period in (2, 3, 4, 5) for offset in schedule.long_loss_offsets
+    ]
+    assert polls == [poll for poll in first_period + later if poll <= 1800]
+    guard = schedule.long_loss_offsets[0]
+    assert guard < schedule.offsets[0]
+    assert schedule.long_loss_offsets[1:] == schedule.offsets[:1]
+
+
+def test_guard_comes_before_nearly_any_reading() -> None:
+    """The guard poll finds a backlog before the next reading can supersede it."""
+    cdf = true_cdf(MIXES["slow"])
+    schedule = plan_schedule(cdf, PollTuning())
+    guard = schedule.long_loss_offsets[0]
+    # The guard comes up to 3 s late (jitter): the mean over that is what counts.
+    assert sum(cdf[guard + late] for late in range(4)) / 4 <= 0.03
+    assert guard >= 40
 
 
 def test_no_data_on_share_polls_every_five_minutes() -> None:
@@ -104,16 +198,17 @@ def test_share_down_backs_off_with_jitter_and_honours_retry_after() -> None:
     ceilings = [30, 60, 120, 240, 300, 300, 300]
     assert all(c / 2 <= w <= c for w, c in zip(waits, ceilings, strict=True))
     assert 901 <= seconds(plan.after_error(T, 900) - T) <= 904
-    plan.observe(T, T, T)
+    plan.observe(T, [])
     assert plan.consecutive_errors == 0
     assert seconds(plan.after_error(T, None) - T) <= 30
 
 
-def test_restart_mid_gap_picks_up_the_ladder_where_it_stands() -> None:
-    """After a restart 2 minutes into a late upload, the next ladder step is used."""
+def test_restart_mid_gap_picks_up_the_schedule_where_it_stands() -> None:
+    """After a restart 2 minutes into a late upload, the next planned offset is used."""
     plan = planner()
     now = T + READING_PERIOD + timedelta(minutes=2)
-    assert seconds(plan.next_poll(T, now) - T - READING_PERIOD) == 155
+    following = next(offset for offset in plan.schedule.offsets if offset > 120)
+    assert seconds(plan.next_poll(T, now) - T - READING_PERIOD) == following
 
 
 def test_manual_refresh_does_not_move_the_plan() -> None:
@@ -121,25 +216,32 @@ def test_manual_refresh_does_not_move_the_plan() -> None:
     plan = planner()
     planned = plan.next_poll(T, T + timedelta(seconds=30))
     manual = T + timedelta(minutes=2)
-    plan.observe(T, T, manual)
+    plan.observe(manual, [])
     assert plan.next_poll(T, manual) == planned
-    assert plan.upload_delay == NO_JITTER.initial_upload_delay
+    assert plan.delays.learned == 0
 
 
 def test_many_accounts_are_spread_by_jitter() -> None:
     """Accounts whose readings are due together do not all poll in the same second."""
     polls = {
-        PollPlanner(rng=random.Random(seed)).next_poll(T, T + timedelta(seconds=1)).second
+        PollPlanner(rng=random.Random(seed), delays=Settled())
+        .next_poll(T, T + timedelta(seconds=1))
+        .second
         for seed in range(50)
     }
     assert len(polls) >= 3
-    assert min(polls) >= 25
 
 
-def test_polls_are_never_closer_than_five_seconds() -> None:
-    """Even when the plan is already due, the next read waits the minimum spacing."""
-    now = T + READING_PERIOD + timedelta(seconds=25)
-    assert planner().next_poll(T, now) - now >= timedelta(seconds=5)
+def test_polls_five_seconds_apart_are_delayed_not_dropped() -> None:
+    """A planned poll closer than the minimum spacing to the last one waits for it."""
+    plan = PollPlanner(PollTuning(), random.Random(1), Settled())
+    first, second = plan.schedule.offsets[:2]
+    due = T + READING_PERIOD
+    after_first = due + timedelta(seconds=first + 3)
+    following = plan.next_poll(T, after_first)
+    if second - first < 8:
+        assert seconds(following - after_first) >= 5
+    assert following < due + timedelta(seconds=second + 8)
 
 
 @pytest.mark.parametrize(
@@ -156,3 +258,318 @@ def test_read_window_covers_the_gap(age: timedelta | None, window: ReadWindow) -
     """Start-up reads 24 h; later reads the gap plus 10 minutes, within Share's limits."""
     newest = None if age is None else T - age
     assert read_window(newest, T) == window
+
+
+# The estimate
+
+
+@pytest.mark.parametrize("name", MIXES)
+def test_estimate_converges_from_interval_censored_arrivals(name: str) -> None:
+    """Arrivals seen only between polls 5 s apart give each distribution's CDF."""
+    rng = random.Random(5)
+    truth = true_cdf(MIXES[name])
+    estimate = DelayEstimate()
+    errors = []
+    for readings in range(1, 289):
+        delay = draw(rng, MIXES[name])
+        phase = rng.uniform(0, 5)
+        upper = phase + 5 * math.ceil((delay - phase) / 5)
+        estimate.add(upper - 5, upper)
+        if readings in {36, 288}:
+            errors.append(max(abs(a - b) for a, b in zip(estimate.cdf(), truth, strict=True)))
+    assert errors[0] < 0.2
+    assert errors[1] < 0.08
+
+
+@pytest.mark.parametrize(("name", "margin"), [("mix", 1.1), ("heavy_tail", 1.15), ("slow", 1.1)])
+def test_learned_schedule_is_near_the_best_after_a_day(name: str, margin: float) -> None:
+    """A day of its own polls and probes brings the schedule near the best fixed one."""
+    tuning = PollTuning()
+    truth = true_cdf(MIXES[name])
+    best = expected_cost(plan_schedule(truth, tuning).offsets, truth, tuning)
+    plan = simulate(PollPlanner(tuning, random.Random(2)), MIXES[name], 288)
+    assert expected_cost(plan.schedule.offsets, truth, tuning) < best * margin
+
+
+def test_slow_phone_is_learned_within_the_first_hour() -> None:
+    """A phone uploading 55-75 s late gets its first poll there after 12 readings."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(4)), MIXES["slow"], 12)
+    assert 55 <= plan.schedule.offsets[0] <= 80
+
+
+def test_estimate_follows_a_phone_that_turns_slow() -> None:
+    """Old evidence fades: half a day after turning slow, the median delay is slow."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(6)), MIXES["mix"], 144)
+    assert plan.delays.quantile(0.5) < 35
+    newest = T + READING_PERIOD * 144
+    rng = random.Random(7)
+    for _ in range(144):
+        polls_until_found(plan, newest, draw(rng, MIXES["slow"]))
+        newest += READING_PERIOD
+    assert 55 <= plan.delays.quantile(0.5) <= 75
+
+
+def test_backfill_teaches_nothing() -> None:
+    """Many readings at once after a signal loss are not taken for upload delays."""
+    plan = planner()
+    plan.observe(T, [T - timedelta(minutes=5)])
+    plan.observe(T + timedelta(minutes=1), [])
+    before = plan.delays.probabilities
+    plan.observe(
+        T + timedelta(minutes=41), [T + timedelta(minutes=minutes) for minutes in (0, 5, 10, 15)]
+    )
+    assert plan.delays.learned == 0
+    assert plan.delays.probabilities == before
+
+
+def test_reading_after_an_outage_teaches_nothing() -> None:
+    """A reading not there a whole period after it was taken says nothing of its upload."""
+    plan = planner()
+    plan.observe(T, [T - timedelta(minutes=5)])
+    plan.observe(T + timedelta(minutes=11), [])
+    plan.observe(T + timedelta(minutes=12), [T + timedelta(minutes=5)])
+    assert plan.delays.learned == 0
+
+
+def test_duplicate_readings_count_once() -> None:
+    """A reading returned again (or passed twice) is learned from once."""
+    plan = planner()
+    plan.observe(T, [T - timedelta(minutes=5)])
+    taken = T + timedelta(seconds=5)
+    plan.observe(T + timedelta(seconds=30), [taken, taken])
+    plan.observe(T + timedelta(seconds=40), [taken])
+    plan.observe(T + timedelta(seconds=50), [T - timedelta(minutes=5), taken])
+    assert plan.delays.learned == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    intervals=st.lists(
+        st.tuples(
+            st.floats(min_value=-400, max_value=290), st.floats(min_value=0.01, max_value=400)
+        ),
+        max_size=150,
+    )
+)
+def test_estimate_stays_a_distribution(intervals: list[tuple[float, float]]) -> None:
+    """Whatever it learns, the estimate is a CDF and its storage stays bounded."""
+    estimate = DelayEstimate()
+    for lower, width in intervals:
+        estimate.add(lower, lower + width)
+    cdf = estimate.cdf()
+    assert all(0 <= a <= b <= 1 + 1e-9 for a, b in itertools.pairwise(cdf))
+    assert sum(estimate.probabilities) == pytest.approx(1)
+    assert len(estimate.to_dict()["intervals"]) <= MAX_INTERVALS
+
+
+# The schedule
+
+
+def test_point_mass_is_polled_when_it_arrives() -> None:
+    """Readings always 39-40 s late, no jitter: one poll at 40 s finds every one."""
+    cdf = [0.0] * 40 + [1.0] * (HORIZON - 39)
+    schedule = plan_schedule(cdf, NO_JITTER)
+    assert schedule.offsets == (40,)
+    assert schedule.expected_reads == pytest.approx(1)
+    assert schedule.expected_lag == pytest.approx(0.5)
+
+
+def test_slow_phone_gets_few_reads_and_short_lags() -> None:
+    """The issue's 'about 6 s / 15 s at 1.2 reads' for a phone always 55-75 s late."""
+    schedule = plan_schedule(true_cdf(MIXES["slow"]), PollTuning())
+    assert schedule.expected_lag < 8
+    assert schedule.expected_reads < 1.3
+
+
+mixes = st.lists(
+    st.tuples(
+        st.floats(min_value=0.05, max_value=1),
+        st.integers(min_value=0, max_value=280),
+        st.integers(min_value=2, max_value=120),
+    ),
+    min_size=1,
+    max_size=3,
+).map(
+    lambda bands: tuple(
+        (share / sum(s for s, _, _ in bands), float(low), float(min(HORIZON, low + width)))
+        for share, low, width in bands
+    )
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(mix=mixes, price=st.sampled_from([5.0, 10.0, 20.0]))
+def test_schedule_cost_is_what_it_claims_and_locally_best(mix: Mix, price: float) -> None:
+    """The chosen offsets cost what the planner says, and no single change beats them."""
+    tuning = PollTuning(price_per_read=price, jitter=0.0)
+    cdf = true_cdf(mix)
+    schedule = plan_schedule(cdf, tuning)
+    cost = expected_cost(schedule.offsets, cdf, tuning)
+    assert cost == pytest.approx(
+        schedule.expected_lag + price * schedule.expected_reads, rel=0.02, abs=0.2
+    )
+    offsets = list(schedule.offsets)
+    changes = [offsets[:index] + offsets[index + 1 :] for index in range(len(offsets))]
+    changes += [
+        sorted({*offsets[:index], min(HORIZON - 1, max(0, offset + step)), *offsets[index + 1 :]})
+        for index, offset in enumerate(offsets)
+        for step in (-5, -2, 2, 5)
+    ]
+    changes += [sorted({*offsets, extra}) for extra in range(0, HORIZON, 25)]
+    for changed in changes:
+        if changed and all(b - a >= 5 for a, b in itertools.pairwise(changed)):
+            assert cost <= expected_cost(changed, cdf, tuning) + 0.2
+
+
+@settings(max_examples=25, deadline=None)
+@given(mix=mixes)
+def test_dearer_reads_mean_fewer_reads(mix: Mix) -> None:
+    """Along the trade-off curve, a higher price never buys more reads or less lag."""
+    cdf = true_cdf(mix)
+    cheap, dear = (plan_schedule(cdf, PollTuning(price_per_read=p)) for p in (5.0, 20.0))
+    assert dear.expected_reads <= cheap.expected_reads + 1e-9
+    assert dear.expected_lag >= cheap.expected_lag - 1e-9
+
+
+# Persistence
+
+
+def test_round_trip_keeps_what_was_learned() -> None:
+    """A restart with the stored dict plans as before, without learning again."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["bimodal"], 100)
+    stored = json.loads(json.dumps(plan.to_dict()))
+    restored = PollPlanner.from_dict(stored)
+    assert restored.delays.learned == plan.delays.learned == 100
+    assert restored.delays.probabilities == pytest.approx(plan.delays.probabilities, abs=1e-5)
+    assert restored.schedule.offsets == plan.schedule.offsets
+    delays = stored["delays"]
+    numbers = len(delays["intervals"]) * 3 + len(delays["folded"]) + len(delays["fit"]) + 2
+    assert numbers <= 350
+
+
+def test_restored_planner_does_not_probe_like_a_new_one() -> None:
+    """A restart continues where learning stood: no first-hours probing again."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["mix"], PROBES_FIRST)
+    restored = PollPlanner.from_dict(plan.to_dict())
+    assert restored.delays.probe_share < 0.1
+
+
+def stored_after(readings: int) -> dict[str, Any]:
+    """What a planner stores after learning from `readings` readings of the mix."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["mix"], readings)
+    return json.loads(json.dumps(plan.to_dict()))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("version", 2),
+        ("delays", None),
+        ("intervals", [[3, 2, 1.0]]),
+        ("intervals", [[0, 1, "x"]]),
+        ("intervals", [[0, 1]]),
+        ("intervals", [[0, 1, -1.0]]),
+        ("intervals", {}),
+        ("intervals", [[0, 1, 1.0]] * 65),
+        ("folded", [0.0]),
+        ("folded", [-1.0] * 67),
+        ("folded", [math.nan] * 67),
+        ("folded", [True] * 67),
+        ("fit", [0.0] * 67),
+        ("learned", -1),
+        ("learned", 1.5),
+    ],
+)
+def test_malformed_stored_state_gives_a_new_planner(field: str, value: Any) -> None:
+    """Anything but what `to_dict` wrote starts from the prior."""
+    stored = stored_after(20)
+    if field in stored:
+        stored[field] = value
+    else:
+        stored["delays"][field] = value
+    fresh = PollPlanner()
+    restored = PollPlanner.from_dict(stored)
+    assert restored.delays.learned == 0
+    assert restored.schedule == fresh.schedule
+    assert PollPlanner.from_dict(None).schedule == fresh.schedule
+
+
+def test_old_intervals_are_folded_in_and_storage_stays_bounded() -> None:
+    """Past MAX_INTERVALS distinct intervals, the oldest live on as per-bin counts."""
+    estimate = DelayEstimate()
+    for index in range(3 * MAX_INTERVALS):
+        estimate.add(index % 120, index % 120 + 3 + index // 120 * 40)
+    stored = estimate.to_dict()
+    assert len(stored["intervals"]) == MAX_INTERVALS
+    assert sum(stored["folded"]) > 10
+    restored = DelayEstimate.from_dict(stored)
+    assert restored.cdf() == pytest.approx(estimate.cdf(), abs=1e-4)
+
+
+def test_diagnostics_say_what_was_learned_and_planned() -> None:
+    """The learned delays and the plan, in the units the diagnostics show."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(8)), MIXES["slow"], 60)
+    shown = plan.diagnostics()
+    assert 55 <= shown["upload_delay_median_s"] <= 75
+    assert shown["upload_delay_median_s"] < shown["upload_delay_p90_s"] <= 80
+    assert shown["readings_learned"] == 60
+    assert shown["poll_offsets_s"] == list(plan.schedule.offsets)
+    assert shown["long_loss_offsets_s"] == list(plan.schedule.long_loss_offsets)
+    assert shown["expected_reads_per_reading"] >= 1
+    assert DelayEstimate().quantile(1.0) == HORIZON
+
+
+def test_phone_faster_than_the_spacing_gets_no_probe() -> None:
+    """With the first poll due within 5 s, there is no room for a probe before it."""
+    cdf = [min(1.0, x / 3) for x in range(HORIZON + 1)]
+    plan = PollPlanner(NO_JITTER, random.Random(0), KnownAsNew(cdf))
+    assert plan.schedule.offsets[0] < 5
+    polls = polls_until_found(plan, T, delay=0.5)
+    assert polls == [plan.schedule.offsets[0]]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(delays=json_values)
+def test_any_stored_state_is_read_without_raising(delays: Any) -> None:
+    """From storage, any JSON at all gives a planner."""
+    assert PollPlanner.from_dict({"version": 1, "delays": delays}).schedule.offsets
+
+
+# Promises the coordinator relies on
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    age=st.floats(min_value=0, max_value=2 * 86400),
+    errors=st.integers(min_value=0, max_value=12),
+    retry_after=st.none() | st.floats(min_value=0, max_value=4 * 3600),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_never_too_soon_never_too_late(
+    age: float, errors: int, retry_after: float | None, seed: int
+) -> None:
+    """Never before a Retry-After or lockout pause, never too close, never too late.
+
+    Too close: under the minimum spacing; too late: past the coordinator's 1-hour cap.
+    """
+    tuning = PollTuning()
+    plan = PollPlanner(tuning, random.Random(seed))
+    newest = T - timedelta(seconds=age)
+    following = plan.next_poll(newest, T)
+    assert tuning.min_spacing <= following - T <= timedelta(hours=1)
+    assert following - T <= 2 * READING_PERIOD + timedelta(seconds=tuning.jitter)
+    for _ in range(errors):
+        plan.after_error(T, None)
+    retry = plan.after_error(T, retry_after)
+    if retry_after is not None:
+        assert retry - T >= timedelta(seconds=retry_after)
+    else:
+        assert retry - T <= timedelta(seconds=tuning.error_backoff_max)
+    assert retry - T >= timedelta(seconds=tuning.error_backoff_min / 2)

@@ -1,8 +1,11 @@
 """The glucose sensors: states, trends, stale readings, LOW and HIGH."""
 
+from collections.abc import Generator
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import image
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -15,14 +18,18 @@ from share_simulator import Account, ShareSimulator
 from share_simulator.model import TREND_NAMES
 
 from .conftest import NOW, readings_until
+from .entities import SENSOR_LIMIT as LIMIT, TREND, VALUE
 from .helpers import advance
 
-VALUE = "sensor.dexcom_jane_sharer_glucose_value"
-TREND = "sensor.dexcom_jane_sharer_glucose_trend"
-LIMIT = "sensor.dexcom_jane_sharer_sensor_limit"
+
+@pytest.fixture
+def fixed_image_token() -> Generator[None]:
+    """The image's access token (random, in its state attributes), fixed."""
+    with patch.object(image._RND, "getrandbits", return_value=0x1D):
+        yield
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "fixed_image_token")
 @pytest.mark.parametrize(
     "platforms", [[platform] for platform in PLATFORMS], ids=lambda p: p[0].value
 )
@@ -42,17 +49,27 @@ async def test_enabled_by_default(
     """Only the entities most people use are enabled, so the recorder is not flooded."""
     entries = er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
     enabled = sorted(entry.entity_id for entry in entries if entry.disabled_by is None)
-    assert len(entries) == 18
+    assert len(entries) == 34
     assert enabled == [
         "binary_sensor.dexcom_jane_sharer_data_stale",
         "binary_sensor.dexcom_jane_sharer_low_soon",
+        "binary_sensor.dexcom_jane_sharer_sensor_expiring_soon",
+        "button.dexcom_jane_sharer_sensor_replaced",
+        "datetime.dexcom_jane_sharer_alerts_snoozed_until",
         "event.dexcom_jane_sharer_new_reading",
+        "image.dexcom_jane_sharer_glucose_profile",
         "sensor.dexcom_jane_sharer_glucose_change",
         "sensor.dexcom_jane_sharer_glucose_range",
         "sensor.dexcom_jane_sharer_glucose_trend",
         "sensor.dexcom_jane_sharer_glucose_value",
         "sensor.dexcom_jane_sharer_reading_time",
+        "sensor.dexcom_jane_sharer_report_cgm_coverage",
+        "sensor.dexcom_jane_sharer_report_glucose_management_indicator",
+        "sensor.dexcom_jane_sharer_report_time_in_range",
+        "sensor.dexcom_jane_sharer_report_time_very_low",
+        "sensor.dexcom_jane_sharer_sensor_expires",
         "sensor.dexcom_jane_sharer_sensor_limit",
+        "sensor.dexcom_jane_sharer_sensor_started",
         "sensor.dexcom_jane_sharer_time_in_range_24_h",
     ]
 

@@ -1,6 +1,7 @@
 """The dexcom_share.get_readings action."""
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -9,6 +10,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
+from custom_components.dexcom_share.history import ReadingHistory
+from custom_components.dexcom_share.models import GlucoseReading
+from share_simulator import Account
 
 from .conftest import NOW
 
@@ -51,10 +55,44 @@ async def test_unknown_or_unloaded_entry(
     assert unloaded.value.translation_key == "entry_not_loaded"
 
 
-@pytest.mark.parametrize("minutes", [0, 1441, "soon"])
+@pytest.mark.parametrize("minutes", [0, 129601, "soon"])
 async def test_minutes_out_of_range(
     hass: HomeAssistant, init_integration: MockConfigEntry, minutes: object
 ) -> None:
     """Minutes must be 1 to 1440."""
     with pytest.raises(probatio.Invalid):
         await get_readings(hass, config_entry_id=init_integration.entry_id, minutes=minutes)
+
+
+async def test_up_to_90_days_from_the_local_history(
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Readings older than Share's 24 hours come from the history kept across restarts."""
+    older = [
+        GlucoseReading(NOW - timedelta(days=3) + timedelta(minutes=5 * n), 90 + n % 7, None)
+        for n in range(288)
+    ]
+    history, _ = ReadingHistory().merged(older, NOW)
+    hass_storage[f"{DOMAIN}.{config_entry.entry_id}.history"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{config_entry.entry_id}.history",
+        "data": history.to_dict(),
+    }
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    response = await get_readings(hass, config_entry_id=config_entry.entry_id, minutes=129600)
+    times = [reading["time"] for reading in response["readings"]]
+    assert len(times) == 288 + 288
+    assert times == sorted(times, reverse=True)
+    assert times[-1] == older[0].time.isoformat()
+
+    # What Share sent is kept for the next start.
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    stored = ReadingHistory.from_dict(
+        hass_storage[f"{DOMAIN}.{config_entry.entry_id}.history"]["data"]
+    )
+    assert len(stored) == 576

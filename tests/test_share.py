@@ -99,7 +99,7 @@ def test_read_logs_in_once_and_reuses_the_session(share: ShareSimulator, account
     share.state.forget_sessions()
     share_client.read(minutes=10, max_count=2)
     assert share.state.login_count() == 3
-    assert share_client.stats.requests["LoginPublisherAccountById"] == 2
+    assert share_client.stats.as_dict()["LoginPublisherAccountById"]["requests"] == 2
 
 
 def test_session_rejected_twice(share: ShareSimulator, account: Account) -> None:

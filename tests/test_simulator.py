@@ -9,6 +9,7 @@ import requests
 
 from share_simulator import Fault, Reading, ShareSimulator, ShareState, TraceProfile, generate_trace
 from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ, ZERO_UUID, format_date
+from share_simulator.trace import BIMODAL_DELAY_MIX, HEAVY_TAIL_DELAY_MIX, SLOW_DELAY_MIX, DelayMix
 
 T0 = 1_795_000_000.0
 
@@ -200,3 +201,114 @@ def test_trace_cadence_delays_and_signal_loss() -> None:
     assert all(r.available_at == release for r in lost)
     assert all(39 <= r.value <= 401 for r in trace)
     assert generate_trace(T0, T0 + 3600, seed=7) == generate_trace(T0, T0 + 3600, seed=7)
+
+
+@pytest.mark.parametrize(
+    ("mix", "bands"),
+    [
+        (HEAVY_TAIL_DELAY_MIX, [(8, 35, 0.80), (35, 120, 0.15), (120, 300, 0.05)]),
+        (SLOW_DELAY_MIX, [(55, 75, 1.0)]),
+        (BIMODAL_DELAY_MIX, [(10, 20, 0.5), (90, 150, 0.5)]),
+    ],
+)
+def test_trace_delay_mixes(mix: DelayMix, bands: list[tuple[float, float, float]]) -> None:
+    """Each profile's delays fall in its bands, in about its shares."""
+    trace = generate_trace(T0, T0 + 3 * 86400, TraceProfile(delay_mix=mix), seed=3)
+    delays = [r.available_at - r.time for r in trace]
+    for low, high, share in bands:
+        inside = sum(low <= d <= high for d in delays) / len(delays)
+        assert inside == pytest.approx(share, abs=0.03)
+    assert sum(share for _, _, share in bands) == pytest.approx(1.0)
+
+
+def test_trace_delay_change_halfway() -> None:
+    """A phone that turns slow halfway: its delays follow the later mix from then on."""
+    profile = TraceProfile(delay_changes=((43200.0, SLOW_DELAY_MIX),))
+    trace = generate_trace(T0, T0 + 86400, profile, seed=5)
+    before = [r.available_at - r.time for r in trace if r.time - T0 < 43200]
+    after = [r.available_at - r.time for r in trace if r.time - T0 >= 43200]
+    assert all(55 <= d <= 75 for d in after)
+    assert sum(d < 35 for d in before) / len(before) > 0.8
+    # Readings before the change are the same as without it.
+    plain = generate_trace(T0, T0 + 86400, seed=5)
+    assert [r for r in trace if r.time - T0 < 43200] == [r for r in plain if r.time - T0 < 43200]
+
+
+def newest_served(state: ShareState, username: str) -> tuple[float, int]:
+    """Log in as `username` through Share's rules; the newest reading's time and the count."""
+    status, account_id = post(state, AUTHENTICATE, {"accountName": username, "password": "pw"})
+    assert status == 200
+    _, session = post(state, LOGIN_BY_ID, {"accountId": account_id, "password": "pw"})
+    _, records = post(state, READ, sessionId=str(session), minutes="1440", maxCount="288")
+    assert isinstance(records, list)
+    newest = int(records[0]["WT"].removeprefix("Date(").removesuffix(")")) / 1000
+    return newest, len(records)
+
+
+def test_control_adds_a_sharer_whose_sensor_stopped(
+    state: ShareState, clock: Clock, socket_enabled: None
+) -> None:
+    """The newest reading is exactly as old as asked, and nothing follows it."""
+    with ShareSimulator(state) as simulator:
+        response = requests.post(
+            f"http://127.0.0.1:{simulator.port}/_sim/add_account",
+            json={
+                "username": "Sam@example.com",
+                "password": "pw",
+                "sensor_stopped_minutes_ago": 13,
+            },
+            timeout=5,
+        )
+    answer = response.json()
+    assert response.status_code == 200
+    assert answer["newest_reading"] == pytest.approx(T0 - 13 * 60, abs=0.002)
+    assert state.accounts[answer["account_id"]].aliases == {"sam@example.com"}
+    newest, count = newest_served(state, "sam@example.com")
+    assert newest == pytest.approx(T0 - 13 * 60, abs=0.002)
+    assert count == len(
+        [r for r in state.accounts[answer["account_id"]].readings if r.time > T0 - 86400]
+    )
+    times = [r.time for r in state.accounts[answer["account_id"]].readings]
+    assert {round(a - b, 2) for a, b in itertools.pairwise(times)} == {300.0}
+    assert times[0] - times[-1] == pytest.approx(86400, abs=0.01)
+    clock.now += 3600
+    assert newest_served(state, "sam@example.com")[0] == newest
+
+
+def test_control_adds_a_live_sharer(state: ShareState, clock: Clock, socket_enabled: None) -> None:
+    """Without a stop, readings keep arriving every five minutes."""
+    with ShareSimulator(state) as simulator:
+        response = requests.post(
+            f"http://127.0.0.1:{simulator.port}/_sim/add_account",
+            json={"username": "kim", "password": "pw", "seed": 5},
+            timeout=5,
+        )
+    assert response.status_code == 200
+    newest, _ = newest_served(state, "kim")
+    assert T0 - 5 * 60 - 300 < newest <= T0
+    clock.now += 30 * 60
+    later, _ = newest_served(state, "kim")
+    assert later - newest == pytest.approx(30 * 60, abs=320)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": "sharer", "password": "pw"},
+        {"username": "sam", "sensor_stopped_minutes_ago": -1},
+        {"username": "sam", "sensor_stopped_minutes_ago": 1436},
+        {"username": "sam", "sensor_stopped_minutes_ago": True},
+        {"username": "sam", "seed": "1"},
+    ],
+)
+def test_control_refuses_a_bad_account(
+    state: ShareState, body: dict[str, object], socket_enabled: None
+) -> None:
+    """No name, a name already taken, an impossible stop or seed: nothing is added."""
+    with ShareSimulator(state) as simulator:
+        response = requests.post(
+            f"http://127.0.0.1:{simulator.port}/_sim/add_account", json=body, timeout=5
+        )
+    assert response.status_code == 400
+    assert len(state.accounts) == 1

@@ -6,7 +6,10 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.statistics import (
+    list_statistic_ids,
+    statistics_during_period,
+)
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -96,3 +99,19 @@ async def test_reimport_is_idempotent(
     await hass.async_block_till_done()
     after = await hourly(hass, init_integration)
     assert after == before
+
+
+async def test_removing_the_entry_removes_its_statistic(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The external statistic, named after the login, goes with the entry."""
+
+    async def statistic_ids() -> set[str]:
+        await async_wait_recording_done(hass)
+        listed = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+        return {row["statistic_id"] for row in listed}
+
+    assert statistic_id(init_integration.entry_id) in await statistic_ids()
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert statistic_id(init_integration.entry_id) not in await statistic_ids()

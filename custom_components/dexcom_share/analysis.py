@@ -4,19 +4,29 @@ Pure functions over readings (newest first, mg/dL as Share sends them), so each
 formula is tested on crafted traces. None of this is for treatment decisions.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
 import statistics
 from typing import Final
 
-from .models import GlucoseReading, Trend
+from homeassistant.const import UnitOfBloodGlucoseConcentration
+from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverter
 
-LOW_VALUE: Final = 39
-"""Dexcom's LOW: below 40 mg/dL, the sensor's range."""
-HIGH_VALUE: Final = 401
-"""Dexcom's HIGH: above 400 mg/dL."""
+from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, STALE_AFTER
+from .history import ReadingHistory
+from .models import (
+    DailySummary,
+    DisplayOptions,
+    GlucoseRange,
+    GlucoseReading,
+    SensorLimit,
+    Snapshot,
+    Thresholds,
+    Trend,
+)
+from .report import glucose_report
+from .session import detect_session_start, sensor_session
+
 # Consecutive readings further apart than this are not compared (a gap).
 MAX_STEP: Final = timedelta(minutes=7, seconds=30)
 # The prediction fits the readings of this window.
@@ -25,27 +35,46 @@ MIN_PREDICTION_READINGS: Final = 3
 MIN_PREDICTION_SPAN: Final = timedelta(minutes=10)
 # 24-hour figures need at least this many readings (2 hours' worth).
 MIN_DAILY_READINGS: Final = 24
-MG_DL_PER_MMOL_L: Final = 18.0182
+# A reading stamped further ahead of Home Assistant's clock than this is ignored (a
+# bad uploader or a clock not yet set); it could otherwise pose as current for long.
+MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
+MG_DL: Final = UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER
 
 
-class GlucoseRange(StrEnum):
-    """Where a reading lies against the user's thresholds."""
-
-    URGENT_LOW = "urgent_low"
-    LOW = "low"
-    IN_RANGE = "in_range"
-    HIGH = "high"
-    URGENT_HIGH = "urgent_high"
+def convert(value: float, to_unit: str, from_unit: str = MG_DL) -> float:
+    """A glucose value (or a change of one) in another unit, by Home Assistant's factor."""
+    return BloodGlucoseConcentrationConverter.convert(value, from_unit, to_unit)
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """The user's thresholds in mg/dL; in range means low ≤ value ≤ high."""
+def _second(reading: GlucoseReading) -> int:
+    return int(reading.time.timestamp())
 
-    urgent_low: float = 55
-    low: float = 70
-    high: float = 180
-    urgent_high: float = 250
+
+def merge_readings(
+    held: Sequence[GlucoseReading], fetched: Iterable[GlucoseReading], now: datetime
+) -> tuple[tuple[GlucoseReading, ...], tuple[GlucoseReading, ...]]:
+    """`held` plus `fetched` (newer values win): (kept newest first, added oldest first).
+
+    One reading per timestamp (to the second), none more than `MAX_CLOCK_AHEAD` in the future and none
+    older than 24 hours; `added` holds each timestamp not held before that is kept,
+    once, however often Share repeated it.
+    """
+    by_second = {_second(reading): reading for reading in held}
+    by_second |= {_second(reading): reading for reading in fetched}
+    kept = tuple(
+        sorted(
+            (
+                reading
+                for reading in by_second.values()
+                if -MAX_CLOCK_AHEAD <= now - reading.time <= HISTORY
+            ),
+            key=lambda reading: reading.time,
+            reverse=True,
+        )
+    )
+    known = {_second(reading) for reading in held}
+    added = tuple(reading for reading in reversed(kept) if _second(reading) not in known)
+    return kept, added
 
 
 def is_beyond_sensor(reading: GlucoseReading) -> bool:
@@ -74,7 +103,16 @@ def rate_per_minute(readings: Sequence[GlucoseReading]) -> float | None:
     if change is None:
         return None
     minutes = (readings[0].time - readings[1].time).total_seconds() / 60
-    return round(change / minutes, 2)
+    return change / minutes
+
+
+def sensor_limit(reading: GlucoseReading) -> SensorLimit:
+    """Whether Share reported LOW, HIGH or a value within the sensor's range."""
+    if reading.value <= LOW_VALUE:
+        return SensorLimit.LOW
+    if reading.value >= HIGH_VALUE:
+        return SensorLimit.HIGH
+    return SensorLimit.WITHIN_RANGE
 
 
 def glucose_range(reading: GlucoseReading, thresholds: Thresholds) -> GlucoseRange:
@@ -138,19 +176,6 @@ def low_soon(
     return None if predicted is None else predicted < thresholds.low
 
 
-@dataclass(frozen=True, slots=True)
-class DailySummary:
-    """Figures over the readings of the last 24 hours."""
-
-    readings: int
-    time_in_range: float
-    time_below_range: float
-    time_above_range: float
-    mean: float
-    gmi: float
-    cv: float
-
-
 def daily_summary(
     readings: Sequence[GlucoseReading], thresholds: Thresholds
 ) -> DailySummary | None:
@@ -175,4 +200,63 @@ def daily_summary(
         mean=round(mean, 1),
         gmi=round(3.31 + 0.02392 * mean, 1),
         cv=round(100 * statistics.pstdev(values) / mean, 1),
+    )
+
+
+def age_limits(snapshot: Snapshot) -> list[datetime]:
+    """When the snapshot changes by time alone.
+
+    The newest reading stops being current; the data turns stale; the sensor session
+    is about to expire, and expires.
+    """
+    limits = []
+    if (newest := snapshot.newest) is not None:
+        limits += [newest.time + STALE_AFTER, newest.time + snapshot.options.stale_after]
+    if (session := snapshot.session) is not None:
+        limits += [session.expiring_soon_from, session.expires]
+    return limits
+
+
+def build_snapshot(
+    readings: tuple[GlucoseReading, ...],
+    new: tuple[GlucoseReading, ...],
+    *,
+    generation: int,
+    options: DisplayOptions,
+    now: datetime,
+    history: ReadingHistory,
+    sensor_started: datetime | None,
+) -> Snapshot:
+    """Every figure the entities show, for this moment and these options.
+
+    Figures about the current reading are None once it is 15 minutes old. The report
+    and the sensor session come from the local history (up to 90 days).
+    """
+    newest = readings[0] if readings else None
+    current = newest if newest is not None and now - newest.time < STALE_AFTER else None
+    day = tuple(reading for reading in readings if now - reading.time <= HISTORY)
+    rate = rate_per_minute(readings) if current else None
+    unit = options.unit
+    return Snapshot(
+        at=now,
+        generation=generation,
+        readings=readings,
+        new=new,
+        options=options,
+        current=current,
+        data_stale=newest is None or now - newest.time >= options.stale_after,
+        change=delta(readings) if current else None,
+        rate=None if rate is None else round(convert(rate, unit), 2 if unit == MG_DL else 3),
+        glucose_range=glucose_range(current, options.thresholds) if current else None,
+        sensor_limit=sensor_limit(current) if current else None,
+        predicted_15=predict(readings, timedelta(minutes=15)) if current else None,
+        predicted_30=predict(readings, timedelta(minutes=30)) if current else None,
+        low_soon=low_soon(readings, options.thresholds, LOW_SOON_WITHIN) if current else None,
+        daily=daily_summary(day, options.thresholds),
+        report=glucose_report(history, now, options.report_days),
+        session=sensor_session(
+            options.sensor_type,
+            detect_session_start(history, options.sensor_type),
+            sensor_started,
+        ),
     )

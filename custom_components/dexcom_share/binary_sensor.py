@@ -1,8 +1,7 @@
-"""Binary sensors: data stale (no new reading for a while) and low soon."""
+"""Binary sensors: data stale (no new reading for a while), low soon, sensor expiring soon."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Final, override
 
 from homeassistant.components.binary_sensor import (
@@ -12,13 +11,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.util import dt as dt_util
 
-from .analysis import low_soon
-from .const import LOW_SOON_WITHIN
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
-from .options import stale_after, thresholds
+from .models import Snapshot
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0
@@ -26,23 +22,10 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class DexcomShareBinarySensorEntityDescription(BinarySensorEntityDescription):
-    """A yes/no answer from the readings held."""
+    """A yes/no answer from the coordinator's snapshot."""
 
-    is_on_fn: Callable[[DexcomShareCoordinator, datetime], bool | None]
+    is_on_fn: Callable[[Snapshot], bool | None]
     needs_current: bool = True
-
-
-def _data_stale(coordinator: DexcomShareCoordinator, now: datetime) -> bool:
-    newest = coordinator.data.newest
-    return newest is None or now - newest.time >= stale_after(coordinator.config_entry.options)
-
-
-def _low_soon(coordinator: DexcomShareCoordinator, _now: datetime) -> bool | None:
-    return low_soon(
-        coordinator.data.readings,
-        thresholds(coordinator.config_entry.options),
-        LOW_SOON_WITHIN,
-    )
 
 
 BINARY_SENSORS: Final = (
@@ -51,12 +34,20 @@ BINARY_SENSORS: Final = (
         translation_key="data_stale",
         device_class=BinarySensorDeviceClass.PROBLEM,
         needs_current=False,
-        is_on_fn=_data_stale,
+        is_on_fn=lambda snapshot: snapshot.data_stale,
     ),
     DexcomShareBinarySensorEntityDescription(
         key="low_soon",
         translation_key="low_soon",
-        is_on_fn=_low_soon,
+        is_on_fn=lambda snapshot: snapshot.low_soon,
+    ),
+    DexcomShareBinarySensorEntityDescription(
+        key="sensor_expiring_soon",
+        translation_key="sensor_expiring_soon",
+        needs_current=False,
+        is_on_fn=lambda snapshot: (
+            None if snapshot.session is None else snapshot.session.expiring_soon(snapshot.at)
+        ),
     ),
 )
 
@@ -89,10 +80,12 @@ class DexcomShareBinarySensor(DexcomShareEntity, BinarySensorEntity):
     @property
     @override
     def available(self) -> bool:
-        """Data stale is always available; low soon needs a current reading."""
-        return not self.entity_description.needs_current or self.current_reading is not None
+        """Low soon needs a current reading; data stale and the sensor's expiry do not."""
+        return (
+            not self.entity_description.needs_current or self.coordinator.data.current is not None
+        )
 
     @property
     @override
     def is_on(self) -> bool | None:
-        return self.entity_description.is_on_fn(self.coordinator, dt_util.utcnow())
+        return self.entity_description.is_on_fn(self.coordinator.data)

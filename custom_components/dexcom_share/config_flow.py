@@ -1,6 +1,7 @@
 """Config, reauthentication and options flows for Dexcom Share."""
 
 from collections.abc import Mapping
+import time
 from typing import Any
 
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN, SensorDeviceClass
@@ -21,23 +22,44 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .analysis import MG_DL_PER_MMOL_L
 from .const import (
     CONF_REGION,
+    CONF_REPORT_DAYS,
+    CONF_SENSOR_TYPE,
     CONF_STALE_MINUTES,
     CONF_UNIT,
     DEFAULT_REGION,
-    DEFAULT_STALE_MINUTES,
     DEFAULT_UNIT,
     DOMAIN,
     LOGGER,
+    MAX_STALE_MINUTES,
+    MIN_STALE_MINUTES,
     REGIONS,
     THRESHOLD_KEYS,
     UNITS,
 )
-from .coordinator import DexcomShareConfigEntry, login_guard
-from .options import glucose_unit, thresholds
-from .share import LoginGuard, ShareAuthError, ShareClient, ShareError, ShareLockedError
+from .coordinator import DexcomShareConfigEntry
+from .options import (
+    entered_thresholds,
+    finite_number,
+    glucose_unit,
+    report_days,
+    sensor_type,
+    shown_thresholds,
+    stale_after,
+    thresholds,
+)
+from .report import REPORT_DAYS
+from .session import SensorType
+from .share import (
+    ShareAuthError,
+    ShareClient,
+    ShareConnectionError,
+    ShareError,
+    ShareLockedError,
+    canonical_login,
+)
+from .storage import EntryState, async_entry_state
 
 USERNAME_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
@@ -77,27 +99,36 @@ def _check_credentials(client: ShareClient) -> str:
 
 
 async def _validate(
-    hass: HomeAssistant, data: Mapping[str, Any], guard: LoginGuard | None = None
+    hass: HomeAssistant, data: Mapping[str, Any], state: EntryState | None = None
 ) -> tuple[str | None, dict[str, str]]:
     """The account ID, or the form errors to show.
 
-    With an existing entry's `guard`, a login that could extend a lockout is not sent;
-    credentials the user just typed are tried even if Share rejected them before.
+    For an existing entry (`state`), nothing is sent while Share asked to wait or a
+    lockout pause runs, and what Share answers is remembered as for the entry's own
+    polls. The login was typed by the user, so it is tried even if rejected before.
     """
-    if guard is not None:
-        guard.user_entered_credentials()
-    client = ShareClient(data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard)
+    if state is not None and state.not_before > time.time():
+        return None, {"base": "share_asked_to_wait"}
+    guard = state.guard if state is not None else None
+    client = ShareClient(
+        data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard, typed=True
+    )
     try:
         account_id = await hass.async_add_executor_job(_check_credentials, client)
     except ShareAuthError:
         return None, {"base": "invalid_auth"}
     except ShareLockedError:
         return None, {"base": "account_locked"}
-    except ShareError:
+    except ShareError as err:
+        if state is not None and isinstance(err, ShareConnectionError) and err.retry_after:
+            state.not_before = time.time() + err.retry_after
         return None, {"base": "cannot_connect"}
     except Exception:  # noqa: BLE001 - the flow must show an error, not crash
         LOGGER.exception("Unexpected error while checking the Share login")
         return None, {"base": "unknown"}
+    finally:
+        if state is not None:
+            state.schedule_save(at_once=True)
     return account_id, {}
 
 
@@ -110,7 +141,10 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the sharer's Dexcom login and region."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            user_input[CONF_USERNAME] = user_input[CONF_USERNAME].strip()
+            user_input[CONF_USERNAME] = canonical_login(user_input[CONF_USERNAME])
+            if self._configured(user_input[CONF_USERNAME], user_input[CONF_REGION]):
+                # The same login again: sending it could only extend a lockout.
+                return self.async_abort(reason="already_configured")
             account_id, errors = await _validate(self.hass, user_input)
             if account_id is not None:
                 await self.async_set_unique_id(account_id)
@@ -122,6 +156,20 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
                 USER_SCHEMA, _without_password(user_input)
             ),
             errors=errors,
+        )
+
+    def _configured(
+        self, login: str, region: str, other_than: DexcomShareConfigEntry | None = None
+    ) -> bool:
+        """Whether another entry already uses this login (any letter case) or account ID."""
+        return any(
+            entry.unique_id == login
+            or (
+                entry.data[CONF_USERNAME].casefold() == login.casefold()
+                and entry.data[CONF_REGION] == region
+            )
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry is not other_than
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -152,7 +200,7 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            user_input[CONF_USERNAME] = user_input[CONF_USERNAME].strip()
+            user_input[CONF_USERNAME] = canonical_login(user_input[CONF_USERNAME])
             result, errors = await self._update_same_account(entry, user_input)
             if result is not None:
                 return result
@@ -171,9 +219,12 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
 
         Returns the flow's end, or the form errors to show.
         """
-        account_id, errors = await _validate(
-            self.hass, {**entry.data, **updates}, login_guard(self.hass, entry.entry_id)
-        )
+        data = {**entry.data, **updates}
+        if self._configured(data[CONF_USERNAME], data[CONF_REGION], other_than=entry):
+            # Another entry's login: sending it could extend that entry's lockout.
+            return self.async_abort(reason="already_configured"), {}
+        state = await async_entry_state(self.hass, entry.entry_id)
+        account_id, errors = await _validate(self.hass, data, state)
         if account_id is None:
             return None, errors
         await self.async_set_unique_id(account_id)
@@ -213,9 +264,17 @@ class DexcomShareOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the unit and when the data counts as stale."""
         options = self.config_entry.options
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._options = {**options, **user_input}
-            return await self.async_step_thresholds()
+            if finite_number(user_input[CONF_STALE_MINUTES]) is None:
+                errors[CONF_STALE_MINUTES] = "not_a_number"
+            else:
+                self._options = {
+                    **options,
+                    **user_input,
+                    CONF_REPORT_DAYS: report_days(user_input),
+                }
+                return await self.async_step_thresholds()
         schema = probatio.Schema(
             {
                 probatio.Required(CONF_UNIT, default=glucose_unit(options)): SelectSelector(
@@ -223,48 +282,64 @@ class DexcomShareOptionsFlow(OptionsFlow):
                 ),
                 probatio.Required(
                     CONF_STALE_MINUTES,
-                    default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
+                    default=round(stale_after(options).total_seconds() / 60),
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=5,
-                        max=120,
+                        min=MIN_STALE_MINUTES,
+                        max=MAX_STALE_MINUTES,
                         step=1,
                         mode=NumberSelectorMode.BOX,
                         unit_of_measurement="min",
                     )
                 ),
+                probatio.Required(CONF_SENSOR_TYPE, default=str(sensor_type(options))): (
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=[str(kind) for kind in SensorType],
+                            translation_key=CONF_SENSOR_TYPE,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                ),
+                probatio.Required(CONF_REPORT_DAYS, default=str(report_days(options))): (
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=[str(days) for days in REPORT_DAYS],
+                            translation_key=CONF_REPORT_DAYS,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    )
+                ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
 
     async def async_step_thresholds(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Set the four thresholds in the chosen unit; they are stored in mg/dL."""
+        """Set the four thresholds in the chosen unit; they are stored in mg/dL.
+
+        A value left as shown keeps its exact mg/dL value, so that switching units back
+        and forth does not drift the thresholds by rounding, and the order is checked on
+        those mg/dL values (55 and 56 mg/dL both show as 3.1 mmol/L).
+        """
         unit = glucose_unit(self._options)
-        mmol = unit != DEFAULT_UNIT
-        factor = MG_DL_PER_MMOL_L if mmol else 1.0
         current = thresholds(self._options)
-        shown = {
-            key: round(getattr(current, key) / factor, 1 if mmol else 0) for key in THRESHOLD_KEYS
-        }
         errors: dict[str, str] = {}
         if user_input is not None:
-            values = [float(user_input[key]) for key in THRESHOLD_KEYS]
-            if values != sorted(set(values)):
+            entered = {key: finite_number(user_input[key]) for key in THRESHOLD_KEYS}
+            errors = {key: "not_a_number" for key, value in entered.items() if value is None}
+            stored = entered_thresholds(
+                {key: value for key, value in entered.items() if value is not None}, current, unit
+            )
+            values = list(stored.values())
+            if not errors and values != sorted(set(values)):
                 errors["base"] = "thresholds_order"
-            else:
-                # A value left as shown keeps its exact mg/dL, so that switching units
-                # back and forth does not drift the thresholds by rounding.
-                self._options.update(
-                    {
-                        key: getattr(current, key)
-                        if value == shown[key]
-                        else round(value * factor, 1)
-                        for key, value in zip(THRESHOLD_KEYS, values, strict=True)
-                    }
-                )
+            if not errors:
+                self._options.update(stored)
                 return self._save()
+        mmol = unit != DEFAULT_UNIT
+        shown = shown_thresholds(current, unit)
         selector = NumberSelector(
             NumberSelectorConfig(
                 min=2.2 if mmol else 40,

@@ -8,7 +8,14 @@ from homeassistant.const import Platform, UnitOfBloodGlucoseConcentration
 
 DOMAIN: Final = "dexcom_share"
 LOGGER = logging.getLogger(__package__)
-PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+PLATFORMS: Final = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.DATETIME,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
 
 CONF_REGION: Final = "region"
 CONF_UNIT: Final = "unit_of_measurement"
@@ -17,8 +24,14 @@ CONF_URGENT_LOW: Final = "urgent_low"
 CONF_LOW: Final = "low"
 CONF_HIGH: Final = "high"
 CONF_URGENT_HIGH: Final = "urgent_high"
+CONF_SENSOR_TYPE: Final = "sensor_type"
+CONF_REPORT_DAYS: Final = "report_days"
 THRESHOLD_KEYS: Final = (CONF_URGENT_LOW, CONF_LOW, CONF_HIGH, CONF_URGENT_HIGH)
 DEFAULT_STALE_MINUTES: Final = 15
+# Below two reading periods, "Data stale" would turn on for the upload delay before
+# every reading.
+MIN_STALE_MINUTES: Final = 10
+MAX_STALE_MINUTES: Final = 120
 
 REGIONS: Final = ("us", "ous", "jp")
 DEFAULT_REGION: Final = "us"
@@ -34,3 +47,8 @@ LOW_SOON_WITHIN: Final = timedelta(minutes=20)
 STALE_AFTER: Final = timedelta(minutes=15)
 # Share keeps 24 hours of readings; so does the coordinator.
 HISTORY: Final = timedelta(hours=24)
+
+LOW_VALUE: Final = 39
+"""Dexcom's LOW: below 40 mg/dL, the sensor's range."""
+HIGH_VALUE: Final = 401
+"""Dexcom's HIGH: above 400 mg/dL."""

@@ -1,9 +1,7 @@
-"""The coordinator: reads Share, keeps 24 hours of readings, knows what is current."""
+"""The coordinator: reads Share when the planner says, and publishes one snapshot per update."""
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -16,88 +14,39 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
-from .models import GlucoseReading
-from .options import stale_after
+from .analysis import age_limits, build_snapshot, merge_readings
+from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
+from .models import GlucoseReading, Snapshot
+from .options import display_options, sensor_type
 from .schedule import PollPlanner, read_window
-from .share import (
-    LoginGuard,
-    ShareAuthError,
-    ShareClient,
-    ShareConnectionError,
-    ShareError,
-    ShareLockedError,
-)
+from .session import unconfirmed_hole
+from .share import ShareAuthError, ShareClient, ShareConnectionError, ShareError, ShareLockedError
 from .statistics import StatisticsImporter
+from .storage import EntryState
 
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
 
-# Until the first read plans the next one; the shortest and longest waits scheduled.
+# Until the first read plans the next one; the shortest and longest waits planned.
 INITIAL_INTERVAL: Final = timedelta(minutes=1)
 MIN_INTERVAL: Final = timedelta(seconds=5)
 MAX_INTERVAL: Final = timedelta(hours=1)
-# A reading stamped further ahead of Home Assistant's clock than this is ignored (a
-# bad uploader or a clock not yet set); it could otherwise pose as current for long.
-MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 # Share answering without any reading for this long is worth a repair issue.
 NO_DATA_ISSUE_AFTER: Final = timedelta(hours=3)
+# Share asking to wait longer than this is worth a repair issue.
+LONG_WAIT: Final = timedelta(hours=1)
 ISSUE_LOCKED: Final = "account_locked"
 ISSUE_NO_DATA: Final = "no_recent_data"
-LOGIN_GUARDS: HassKey[dict[str, LoginGuard]] = HassKey(f"{DOMAIN}_login_guards")
+ISSUE_WAIT: Final = "share_asked_to_wait"
+ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
+ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 
 
-@dataclass(frozen=True, slots=True)
-class GlucoseData:
-    """The readings of the last 24 hours, newest first, one per timestamp."""
-
-    readings: tuple[GlucoseReading, ...] = ()
-    new: tuple[GlucoseReading, ...] = ()
-    """Readings this update added, oldest first (none on the first load)."""
-
-    @property
-    def newest(self) -> GlucoseReading | None:
-        """The newest reading held, however old."""
-        return self.readings[0] if self.readings else None
-
-    def current(self, now: datetime) -> GlucoseReading | None:
-        """The newest reading if it is recent enough to be shown as current."""
-        newest = self.newest
-        if newest is None or now - newest.time >= STALE_AFTER:
-            return None
-        return newest
-
-    def merged(self, fetched: Iterable[GlucoseReading], now: datetime) -> GlucoseData:
-        """These readings plus `fetched` (newer values win), none older than 24 h."""
-        by_time = {reading.time: reading for reading in self.readings}
-        added = sorted(
-            (
-                reading
-                for reading in fetched
-                if reading.time not in by_time and reading.time - now <= MAX_CLOCK_AHEAD
-            ),
-            key=lambda reading: reading.time,
-        )
-        by_time.update((reading.time, reading) for reading in fetched)
-        kept = sorted(
-            (
-                reading
-                for reading in by_time.values()
-                if -MAX_CLOCK_AHEAD <= now - reading.time <= HISTORY
-            ),
-            key=lambda reading: reading.time,
-            reverse=True,
-        )
-        return GlucoseData(tuple(kept), tuple(added) if self.readings else ())
-
-
-def _translated(err: ShareError) -> ConfigEntryAuthFailed | UpdateFailed:
-    """The coordinator's translated failure for a Share error."""
+def _translated(err: ShareError) -> UpdateFailed:
+    """The coordinator's translated failure for a Share error that may pass."""
     if isinstance(err, ShareAuthError):
-        if err.retry_after is None:
-            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth")
-        return UpdateFailed(translation_domain=DOMAIN, translation_key="auth_retry")
-    if isinstance(err, ShareLockedError):
+        key = "auth_retry"
+    elif isinstance(err, ShareLockedError):
         key = "account_locked"
     elif isinstance(err, ShareConnectionError):
         key = "cannot_connect"
@@ -120,38 +69,49 @@ def issue_id(kind: str, entry_id: str) -> str:
     return f"{kind}_{entry_id}"
 
 
-def login_guard(hass: HomeAssistant, entry_id: str) -> LoginGuard:
-    """The entry's login guard, kept across setup retries and reloads."""
-    return hass.data.setdefault(LOGIN_GUARDS, {}).setdefault(entry_id, LoginGuard())
+def delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove every repair issue of the entry (it is unloaded, disabled or removed)."""
+    for kind in ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry_id))
 
 
-def entry_client(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> ShareClient:
-    """The entry's Share client, kept across setup retries and reloads.
+def entry_client(
+    hass: HomeAssistant, entry: DexcomShareConfigEntry, state: EntryState
+) -> ShareClient:
+    """The entry's Share client, kept across reloads while the credentials stay.
 
-    Its session survives them, so a start-up during an outage costs one login, not one
-    per retry. New credentials (after reauthentication) get a new client.
+    Its session survives a reload, so reloading costs no login. New credentials
+    (after reauthentication) get a new client; every client asks the entry's guard.
     """
     clients = hass.data.setdefault(ENTRY_CLIENTS, {})
     client = ShareClient(
-        entry.data[CONF_USERNAME],
-        entry.data[CONF_PASSWORD],
-        entry.data[CONF_REGION],
-        login_guard(hass, entry.entry_id),
+        entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_REGION], state.guard
     )
     known = clients.get(entry.entry_id)
-    if known is not None and known.credentials == client.credentials:
+    if known is not None and known.credentials == client.credentials and known.guard is state.guard:
         return known
     clients[entry.entry_id] = client
     return client
 
 
-class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
+def _epoch_to_utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _local_time(moment: datetime) -> str:
+    """A time for a repair issue's text, the same in every language."""
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     """Polls one Share account."""
 
     config_entry: DexcomShareConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: DexcomShareConfigEntry) -> None:
-        """Prepare the Share client from the entry's credentials."""
+    def __init__(
+        self, hass: HomeAssistant, entry: DexcomShareConfigEntry, state: EntryState
+    ) -> None:
+        """Prepare the Share client and the planner from what the entry learned before."""
         super().__init__(
             hass,
             LOGGER,
@@ -159,129 +119,255 @@ class DexcomShareCoordinator(DataUpdateCoordinator[GlucoseData]):
             name=DOMAIN,
             update_interval=INITIAL_INTERVAL,
         )
-        self.planner = PollPlanner()
-        self.client = entry_client(hass, entry)
+        self.state = state
+        self.planner = PollPlanner.from_dict(state.planner)
+        self.client = entry_client(hass, entry, state)
         self.statistics = StatisticsImporter(hass, entry.entry_id, f"Dexcom {entry.title} glucose")
         self.errors: Counter[str] = Counter()
         self.last_error: dict[str, datetime] = {}
-        self._started = dt_util.utcnow()
-        self._cancel_staleness: CALLBACK_TYPE | None = None
+        self._generation = 0
+        self._events_from = dt_util.utcnow()
+        """New-reading events fire for readings taken since setup (not for the backlog)."""
+        self._closed = False
+        self._loaded = False
+        """Share has answered since setup (the first answer fires no events)."""
+        self._published: Snapshot | None = None
+        self._cancel_aging: CALLBACK_TYPE | None = None
 
     @override
     async def _async_setup(self) -> None:
-        """Log in once; later reads reuse the session."""
-        try:
-            await self.hass.async_add_executor_job(self.client.login)
-        except ShareError as err:
-            self._failed(err)
-            raise _translated(err) from err
+        """Raise the repair issues that what the entry learned before still calls for."""
+        self._update_issues(dt_util.utcnow())
 
     @override
-    async def _async_update_data(self) -> GlucoseData:
-        data = self.data or GlucoseData()
-        previous = data.newest.time if data.newest else None
-        window = read_window(previous, dt_util.utcnow())
+    async def _async_update_data(self) -> Snapshot:
+        now = dt_util.utcnow()
+        held = self._published.readings if self._published else self._stored_readings()
+        if self.state.not_before > now.timestamp():
+            # Share asked not to be asked before then: manual refreshes and start-ups
+            # included, nothing is sent.
+            self._plan(_epoch_to_utc(self.state.not_before), cap=False)
+            return self._failed_update(
+                UpdateFailed(translation_domain=DOMAIN, translation_key="share_asked_to_wait"),
+                held,
+                now,
+            )
+        previous = held[0].time if held else None
+        window = read_window(self._read_from(previous), now)
         try:
-            readings = await self.hass.async_add_executor_job(
+            fetched = await self.hass.async_add_executor_job(
                 self.client.read, window.minutes, window.max_count
             )
         except ShareError as err:
-            self._failed(err)
-            self._plan(self.planner.after_error(dt_util.utcnow(), err.retry_after))
-            raise _translated(err) from err
+            if self._closed:
+                raise _translated(err) from err
+            return self._share_failed(err, held)
+        if self._closed:
+            # Unloaded while Share answered: nothing of the entry may change any more.
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
         now = dt_util.utcnow()
-        first_load = not data.readings
-        data = data.merged(readings, now)
-        self.statistics.readings_added(
-            data.readings, data.readings if first_load else data.new, now
-        )
-        newest = data.newest.time if data.newest else None
-        self.planner.observe(previous, newest, now)
+        readings, added = merge_readings(held, fetched, now)
+        self.state.history, changed = self.state.history.merged(fetched, now)
+        if changed:
+            self.state.schedule_history_save()
+        first_load = not self._loaded
+        self._loaded = True
+        self.statistics.readings_added(readings, readings if first_load else added, now)
+        newest = readings[0].time if readings else None
+        self.planner.observe(now, [reading.time for reading in added])
         self._plan(self.planner.next_poll(newest, now))
-        self._schedule_staleness(data)
-        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(ISSUE_LOCKED))
-        self._update_no_data_issue(newest, now)
-        return data
+        self.state.not_before = 0.0
+        self.state.no_data_since = (
+            None if readings else (self.state.no_data_since or now.timestamp())
+        )
+        self._generation += 1
+        new = tuple(reading for reading in added if reading.time >= self._events_from)
+        snapshot = self._publish(readings, new, now)
+        self._update_issues(now)
+        self._remember(at_once=False)
+        return snapshot
+
+    def _share_failed(self, err: ShareError, held: tuple[GlucoseReading, ...]) -> Snapshot:
+        """Count the error, plan the retry, keep what must survive a restart."""
+        now = dt_util.utcnow()
+        kind = error_kind(err)
+        self.errors[kind] += 1
+        self.last_error[kind] = now
+        when = self.planner.after_error(now, err.retry_after)
+        if isinstance(err, ShareConnectionError) and err.retry_after is not None:
+            self.state.not_before = now.timestamp() + err.retry_after
+        self._plan(when, cap=False)
+        self._update_issues(now)
+        self._remember(at_once=err.retry_after is not None or isinstance(err, ShareAuthError))
+        if isinstance(err, ShareAuthError) and err.retry_after is None:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        return self._failed_update(_translated(err), held, now)
+
+    def _failed_update(
+        self, failure: UpdateFailed, held: tuple[GlucoseReading, ...], now: datetime
+    ) -> Snapshot:
+        """Raise the failure, except at start-up: then the entities come up with what is held.
+
+        They show the last reading only while it is current and say "Data stale"
+        otherwise, while the next poll follows the planner (and any wait Share asked for).
+        """
+        if self._published is not None:
+            raise failure
+        LOGGER.warning(
+            "Dexcom Share is not available at start-up (%s); the next try is planned in %s s",
+            failure,
+            round(self.update_interval.total_seconds()) if self.update_interval else "?",
+        )
+        return self._publish(held, (), now)
+
+    def _publish(
+        self, readings: tuple[GlucoseReading, ...], new: tuple[GlucoseReading, ...], now: datetime
+    ) -> Snapshot:
+        """Build the snapshot of this moment and watch for the ages that change it."""
+        started = self.state.sensor_started
+        snapshot = build_snapshot(
+            readings,
+            new,
+            generation=self._generation,
+            options=display_options(self.config_entry.options),
+            now=now,
+            history=self.state.history,
+            sensor_started=None if started is None else _epoch_to_utc(started),
+        )
+        self._watch_ages(snapshot)
+        self._published = snapshot
+        return snapshot
+
+    def _stored_readings(self) -> tuple[GlucoseReading, ...]:
+        """The last 24 hours of the stored history, newest first (after a restart)."""
+        since = dt_util.utcnow() - HISTORY
+        return tuple(reversed(list(self.state.history.since(since))))
+
+    def _read_from(self, previous: datetime | None) -> datetime | None:
+        """Where a read starts: the newest reading held, or further back.
+
+        The first read after start-up takes all 24 hours. While a hole in the readings
+        may still be a signal loss whose backfill is on its way, reads reach back to
+        it, so that a backfill is never taken for a sensor change.
+        """
+        if not self._loaded or previous is None:
+            return None
+        hole = unconfirmed_hole(self.state.history, sensor_type(self.config_entry.options))
+        return previous if hole is None else min(previous, hole.last_before)
+
+    @callback
+    def sensor_replaced(self) -> None:
+        """The user put on a new sensor now ("Sensor replaced")."""
+        self.state.sensor_started = dt_util.utcnow().timestamp()
+        self.state.schedule_save(at_once=True)
+        self.options_changed()
+
+    def _remember(self, *, at_once: bool) -> None:
+        """Hand what was learned to the entry's stored state."""
+        self.state.planner = self.planner.to_dict()
+        self.state.schedule_save(at_once=at_once)
 
     @callback
     def options_changed(self) -> None:
-        """Show new thresholds and "Data stale" time at once."""
-        if self.data:
-            self._schedule_staleness(self.data)
+        """Show the new options at once: a new snapshot of the same readings."""
+        now = dt_util.utcnow()
+        if (published := self._published) is not None:
+            self.data = self._publish(published.readings, published.new, now)
+        self._update_issues(now)
         self.async_update_listeners()
 
-    def _failed(self, err: ShareError) -> None:
-        """Count the error; a lockout also becomes a repair issue."""
-        kind = error_kind(err)
-        self.errors[kind] += 1
-        self.last_error[kind] = dt_util.utcnow()
-        if isinstance(err, ShareLockedError):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                self._issue_id(ISSUE_LOCKED),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_LOCKED,
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "minutes": str(max(1, round(err.retry_after / 60))),
-                },
-            )
+    def _update_issues(self, now: datetime) -> None:
+        """Raise or clear each repair issue from what is known now."""
+        guard = self.state.guard
+        held = self._published.readings if self._published else self._stored_readings()
+        since = held[0].time if held else None
+        if since is None and self.state.no_data_since is not None:
+            since = _epoch_to_utc(self.state.no_data_since)
+        wait = self.state.not_before - now.timestamp()
+        self._set_issue(
+            ISSUE_LOCKED,
+            guard.lockouts > 0,
+            ir.IssueSeverity.ERROR,
+            minutes=str(max(15, round((guard.paused_until - now.timestamp()) / 60))),
+        )
+        self._set_issue(
+            ISSUE_NO_DATA,
+            since is not None and now - since >= NO_DATA_ISSUE_AFTER,
+            ir.IssueSeverity.WARNING,
+        )
+        session = self._published.session if self._published else None
+        self._set_issue(
+            ISSUE_SENSOR_EXPIRES,
+            session is not None and session.expiring_soon(now) and now < session.expires,
+            ir.IssueSeverity.WARNING,
+            expires=_local_time(session.expires) if session else "",
+        )
+        self._set_issue(
+            ISSUE_WAIT,
+            wait > LONG_WAIT.total_seconds(),
+            ir.IssueSeverity.WARNING,
+            until=_local_time(_epoch_to_utc(self.state.not_before)),
+        )
 
-    def _update_no_data_issue(self, newest: datetime | None, now: datetime) -> None:
-        """Raise a repair issue while Share has had no reading for hours; clear it after."""
-        issue_id = self._issue_id(ISSUE_NO_DATA)
-        if now - (newest or self._started) < NO_DATA_ISSUE_AFTER:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+    def _set_issue(
+        self, kind: str, present: bool, severity: ir.IssueSeverity, **placeholders: str
+    ) -> None:
+        identifier = issue_id(kind, self.config_entry.entry_id)
+        if not present:
+            ir.async_delete_issue(self.hass, DOMAIN, identifier)
             return
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            issue_id,
+            identifier,
             is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_NO_DATA,
-            translation_placeholders={"title": self.config_entry.title},
+            severity=severity,
+            translation_key=kind,
+            translation_placeholders={"title": self.config_entry.title, **placeholders},
         )
 
-    def _issue_id(self, kind: str) -> str:
-        return issue_id(kind, self.config_entry.entry_id)
+    def _plan(self, when: datetime, *, cap: bool = True) -> None:
+        """Schedule the next refresh at `when` (the coordinator takes an interval).
 
-    def _plan(self, when: datetime) -> None:
-        """Schedule the next refresh at `when` (the coordinator takes an interval)."""
-        self.update_interval = min(MAX_INTERVAL, max(MIN_INTERVAL, when - dt_util.utcnow()))
+        Normal plans are capped at an hour; a wait Share or a lockout asked for is not.
+        """
+        wait = max(MIN_INTERVAL, when - dt_util.utcnow())
+        self.update_interval = min(MAX_INTERVAL, wait) if cap else wait
 
-    def _schedule_staleness(self, data: GlucoseData) -> None:
-        """Refresh the entities when the newest reading crosses an age that matters.
+    def _watch_ages(self, snapshot: Snapshot) -> None:
+        """Rebuild the snapshot when the newest reading crosses an age that matters.
 
         At 15 minutes it stops being current; at the user's "Data stale" time that
-        binary sensor turns on.
+        binary sensor turns on. The new timer is known before the old one goes, so
+        nothing that fails can leave an old value posing as current.
         """
-        if self._cancel_staleness:
-            self._cancel_staleness()
-            self._cancel_staleness = None
-        if (newest := data.newest) is None:
-            return
-        now = dt_util.utcnow()
-        ages = (STALE_AFTER, stale_after(self.config_entry.options))
-        upcoming = [newest.time + age for age in ages if newest.time + age > now]
-        if upcoming:
-            self._cancel_staleness = async_track_point_in_utc_time(
-                self.hass, self._reading_aged, min(upcoming)
-            )
+        upcoming = [when for when in age_limits(snapshot) if when > snapshot.at]
+        if self._closed:
+            upcoming = []
+        cancel = self._cancel_aging
+        self._cancel_aging = (
+            async_track_point_in_utc_time(self.hass, self._reading_aged, min(upcoming))
+            if upcoming
+            else None
+        )
+        if cancel:
+            cancel()
 
     @callback
-    def _reading_aged(self, _now: datetime) -> None:
-        self._cancel_staleness = None
+    def _reading_aged(self, now: datetime) -> None:
+        self._cancel_aging = None
+        if (published := self._published) is not None:
+            self.data = self._publish(published.readings, published.new, now)
+        self._update_issues(now)
         self.async_update_listeners()
-        if self.data:
-            self._schedule_staleness(self.data)
 
     @override
     async def async_shutdown(self) -> None:
-        """Stop the staleness timer with the coordinator."""
-        if self._cancel_staleness:
-            self._cancel_staleness()
-            self._cancel_staleness = None
+        """Stop the age timer with the coordinator; an update still running changes nothing."""
+        self._closed = True
+        if self._cancel_aging:
+            self._cancel_aging()
+            self._cancel_aging = None
         await super().async_shutdown()

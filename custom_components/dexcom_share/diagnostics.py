@@ -20,7 +20,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Schedule state, recent errors, request latencies and reading freshness."""
     coordinator = entry.runtime_data
-    guard = coordinator.client.guard
+    guard = coordinator.state.guard
     now = dt_util.utcnow()
     newest = coordinator.data.newest if coordinator.data else None
     return {
@@ -35,7 +35,7 @@ async def async_get_config_entry_diagnostics(
         ),
         "region": entry.data[CONF_REGION],
         "schedule": {
-            "learned_upload_delay_s": round(coordinator.planner.upload_delay, 1),
+            **coordinator.planner.diagnostics(),
             "next_poll_in_s": round(coordinator.update_interval.total_seconds())
             if coordinator.update_interval
             else None,
@@ -51,8 +51,9 @@ async def async_get_config_entry_diagnostics(
             "failed": guard.failed_logins,
             "lockouts_in_a_row": guard.lockouts,
             "paused_for_s": max(0, round(guard.paused_until - time.time())),
-            "password_rejections_in_a_row": guard.rejections,
+            "password_rejections_in_a_row": guard.most_rejections,
         },
+        "share_asked_to_wait_s": max(0, round(coordinator.state.not_before - time.time())),
         "readings": {
             "count": len(coordinator.data.readings) if coordinator.data else 0,
             "newest_age_s": round((now - newest.time).total_seconds()) if newest else None,

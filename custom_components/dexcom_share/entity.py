@@ -2,11 +2,9 @@
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import DexcomShareCoordinator
-from .models import GlucoseReading
 
 
 class DexcomShareEntity(CoordinatorEntity[DexcomShareCoordinator]):
@@ -26,8 +24,3 @@ class DexcomShareEntity(CoordinatorEntity[DexcomShareCoordinator]):
             model="Share",
             name=f"Dexcom {entry.title}",
         )
-
-    @property
-    def current_reading(self) -> GlucoseReading | None:
-        """The newest reading, unless it is too old to be shown as current."""
-        return self.coordinator.data.current(dt_util.utcnow())

@@ -6,7 +6,7 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator, GlucoseData
+from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
 
 # Coordinator is used to centralize the data updates.
@@ -30,10 +30,10 @@ class DexcomShareReadingEvent(DexcomShareEntity, EventEntity):
     _attr_translation_key = "new_reading"
 
     def __init__(self, coordinator: DexcomShareCoordinator) -> None:
-        """Remember the data already seen, so that nothing fires twice."""
+        """Remember the update already seen, so that nothing fires twice."""
         super().__init__(coordinator, NEW_READING)
         self._attr_event_types = [NEW_READING]
-        self._seen: GlucoseData | None = coordinator.data
+        self._seen_generation = coordinator.data.generation
 
     @property
     @override
@@ -44,11 +44,11 @@ class DexcomShareReadingEvent(DexcomShareEntity, EventEntity):
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
-        data = self.coordinator.data
-        if data is self._seen:
-            return  # listeners were only woken because a reading aged
-        self._seen = data
-        for reading in data.new:
+        snapshot = self.coordinator.data
+        if snapshot.generation == self._seen_generation:
+            return  # the same update, shown again for new options or an age
+        self._seen_generation = snapshot.generation
+        for reading in snapshot.new:
             self._trigger_event(
                 NEW_READING,
                 {

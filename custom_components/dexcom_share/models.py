@@ -1,8 +1,13 @@
 """The integration's data types, shared by the Share client, the coordinator and the entities."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .report import GlucoseReport
+    from .session import SensorSession, SensorType
 
 
 class Trend(StrEnum):
@@ -26,3 +31,103 @@ class GlucoseReading:
     time: datetime
     value: int
     trend: Trend | None
+
+
+class GlucoseRange(StrEnum):
+    """Where a reading lies against the user's thresholds."""
+
+    URGENT_LOW = "urgent_low"
+    LOW = "low"
+    IN_RANGE = "in_range"
+    HIGH = "high"
+    URGENT_HIGH = "urgent_high"
+
+
+class SensorLimit(StrEnum):
+    """Whether Share reported LOW, HIGH or a value within the sensor's range."""
+
+    LOW = "low"
+    WITHIN_RANGE = "within_range"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The user's thresholds in mg/dL; in range means low ≤ value ≤ high."""
+
+    urgent_low: float = 55
+    low: float = 70
+    high: float = 180
+    urgent_high: float = 250
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayOptions:
+    """The entry's options, checked: what every figure of a snapshot is computed with."""
+
+    unit: str
+    """The unit glucose is shown in (mg/dL or mmol/L)."""
+    stale_after: timedelta
+    """No new reading for this long turns "Data stale" on."""
+    thresholds: Thresholds
+    sensor_type: SensorType
+    report_days: int
+    """The report's period: 7, 14, 30 or 90 days."""
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    """Figures over the readings of the last 24 hours."""
+
+    readings: int
+    time_in_range: float
+    time_below_range: float
+    time_above_range: float
+    mean: float
+    gmi: float
+    cv: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the entities show, computed once per update from one set of options.
+
+    Built again (same `generation`) when the options change or the newest reading
+    crosses an age that matters, so an entity never mixes two moments or two units.
+    Glucose figures are in mg/dL (Home Assistant converts them for display); the rate
+    is already in `options.unit` per minute.
+    """
+
+    at: datetime
+    generation: int
+    """Increases with every update that read Share; events fire once per generation."""
+    readings: tuple[GlucoseReading, ...]
+    """The last 24 hours, newest first, one per timestamp."""
+    new: tuple[GlucoseReading, ...]
+    """Readings this generation added, oldest first (none for the first load)."""
+    options: DisplayOptions
+    current: GlucoseReading | None
+    """The newest reading while it is less than 15 minutes old."""
+    data_stale: bool
+    change: int | None
+    rate: float | None
+    glucose_range: GlucoseRange | None
+    sensor_limit: SensorLimit | None
+    predicted_15: float | None
+    predicted_30: float | None
+    low_soon: bool | None
+    daily: DailySummary | None
+    report: GlucoseReport
+    """The clinic's figures over the report period, from the local history."""
+    session: SensorSession | None
+    """The sensor's session, once its start is known."""
+
+    @property
+    def newest(self) -> GlucoseReading | None:
+        """The newest reading held, however old."""
+        return self.readings[0] if self.readings else None
+
+    @property
+    def rate_unit(self) -> str:
+        """The unit of `rate`."""
+        return f"{self.options.unit}/min"

@@ -1,38 +1,109 @@
-"""The entry's options, read with their defaults."""
+"""The entry's options, read with their defaults and checked.
+
+Options arrive through the options flow, which refuses bad numbers, but also from
+older versions or hand-edited storage; whatever is stored, reading them never fails
+and never yields a number that would break a poll or a timer.
+"""
 
 from collections.abc import Mapping
 from datetime import timedelta
+import math
 from typing import Any
 
-from .analysis import Thresholds
+from .analysis import convert
 from .const import (
-    CONF_HIGH,
-    CONF_LOW,
+    CONF_REPORT_DAYS,
+    CONF_SENSOR_TYPE,
     CONF_STALE_MINUTES,
     CONF_UNIT,
-    CONF_URGENT_HIGH,
-    CONF_URGENT_LOW,
     DEFAULT_STALE_MINUTES,
     DEFAULT_UNIT,
+    MAX_STALE_MINUTES,
+    MIN_STALE_MINUTES,
+    THRESHOLD_KEYS,
+    UNITS,
 )
+from .models import DisplayOptions, Thresholds
+from .report import DEFAULT_REPORT_DAYS, REPORT_DAYS
+from .session import DEFAULT_SENSOR_TYPE, SensorType
+
+
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def glucose_unit(options: Mapping[str, Any]) -> str:
     """The unit glucose is shown in."""
-    return str(options.get(CONF_UNIT, DEFAULT_UNIT))
+    unit = options.get(CONF_UNIT)
+    return str(unit) if unit in UNITS else str(DEFAULT_UNIT)
 
 
 def stale_after(options: Mapping[str, Any]) -> timedelta:
     """How long without a new reading before "Data stale" turns on."""
-    return timedelta(minutes=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES))
+    minutes = finite_number(options.get(CONF_STALE_MINUTES))
+    if minutes is None:
+        minutes = DEFAULT_STALE_MINUTES
+    return timedelta(minutes=min(MAX_STALE_MINUTES, max(MIN_STALE_MINUTES, minutes)))
 
 
 def thresholds(options: Mapping[str, Any]) -> Thresholds:
-    """The user's thresholds, stored in mg/dL."""
+    """The user's thresholds in mg/dL; the defaults unless all four are usable and in order."""
     default = Thresholds()
-    return Thresholds(
-        urgent_low=options.get(CONF_URGENT_LOW, default.urgent_low),
-        low=options.get(CONF_LOW, default.low),
-        high=options.get(CONF_HIGH, default.high),
-        urgent_high=options.get(CONF_URGENT_HIGH, default.urgent_high),
+    values = [finite_number(options.get(key, getattr(default, key))) for key in THRESHOLD_KEYS]
+    numbers = [value for value in values if value is not None]
+    if len(numbers) != len(THRESHOLD_KEYS) or numbers != sorted(set(numbers)):
+        return default
+    return Thresholds(*numbers)
+
+
+def sensor_type(options: Mapping[str, Any]) -> SensorType:
+    """The sensor model worn, which sets its lifetime and warm-up."""
+    chosen = options.get(CONF_SENSOR_TYPE)
+    return SensorType(chosen) if chosen in set(SensorType) else DEFAULT_SENSOR_TYPE
+
+
+def report_days(options: Mapping[str, Any]) -> int:
+    """The report's period in days."""
+    days = options.get(CONF_REPORT_DAYS)
+    if isinstance(days, str) and days.isdigit():
+        days = int(days)
+    return days if days in REPORT_DAYS else DEFAULT_REPORT_DAYS
+
+
+def display_options(options: Mapping[str, Any]) -> DisplayOptions:
+    """Everything a snapshot is computed with."""
+    return DisplayOptions(
+        unit=glucose_unit(options),
+        stale_after=stale_after(options),
+        thresholds=thresholds(options),
+        sensor_type=sensor_type(options),
+        report_days=report_days(options),
     )
+
+
+def shown_thresholds(current: Thresholds, unit: str) -> dict[str, float]:
+    """The thresholds as the options form shows them, rounded in `unit`."""
+    mmol = unit != DEFAULT_UNIT
+    return {
+        key: round(convert(getattr(current, key), unit), 1 if mmol else 0) for key in THRESHOLD_KEYS
+    }
+
+
+def entered_thresholds(
+    entered: Mapping[str, float], current: Thresholds, unit: str
+) -> dict[str, float]:
+    """The mg/dL values to store for what the form returned.
+
+    A value left as shown keeps its exact mg/dL value, so that switching units back
+    and forth never drifts the thresholds by rounding; a changed one is converted.
+    """
+    shown = shown_thresholds(current, unit)
+    return {
+        key: getattr(current, key)
+        if value == shown[key]
+        else round(convert(value, DEFAULT_UNIT, unit), 1)
+        for key, value in entered.items()
+    }

@@ -1,23 +1,64 @@
 """When to ask Share next, and for how much: the one place that decides.
 
-CGM readings come every 5 minutes and reach Share some seconds later. The planner
-anchors every poll to the newest reading's own timestamp: the first poll for the next
-reading goes out when it is due plus the upload delay this account usually shows, then
-retries follow on a short, growing ladder until it arrives. After a long signal loss,
-or while Share has no data at all, it falls back to one poll per reading period.
+CGM readings come every 5 minutes and reach Share after an upload delay that differs
+from phone to phone. The planner learns each account's delay distribution from when
+its readings turned up (`DelayEstimate`), chooses the poll offsets within the 5-minute
+period that minimise the expected lag plus a price per read (`plan_schedule`), and
+anchors them to the newest reading's own timestamp. A reading missing for a whole
+period (a signal loss) leaves two polls per period; with no data on Share at all, one.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import itertools
 import math
 import random
-from typing import Final
+from typing import Any, Final
 
 from pydexcom.const import MAX_MAX_COUNT, MAX_MINUTES
 
 READING_PERIOD: Final = timedelta(minutes=5)
 # Extra minutes read beyond the gap, so a late previous reading is caught too.
 WINDOW_MARGIN_MINUTES: Final = 10
+
+HORIZON: Final = round(READING_PERIOD.total_seconds())
+"""Seconds of upload delay the estimate resolves; longer ones share one bin."""
+BIN_EDGES: Final = (*(2.5 * index for index in range(48)), *range(120, HORIZON + 1, 10))
+"""2.5 s wide up to 2 minutes, where nearly all uploads land, 10 s wide beyond."""
+BINS: Final = len(BIN_EDGES)
+"""The bins between the edges, plus one for delays beyond HORIZON."""
+PRIOR_MIX: Final = ((0.855, 8.0, 35.0), (0.09, 35.0, 120.0), (0.03, 120.0, 300.0))
+"""(share, shortest s, longest s): a typical phone, mostly 8-35 s, a few up to 5 min."""
+PRIOR_SPREAD: Final = 0.02
+"""Of the prior, spread over 0-300 s, so that no delay is ruled out."""
+PRIOR_BEYOND: Final = 0.005
+PRIOR_WEIGHT: Final = 3.0
+"""Readings the prior's shape is worth: the data outweighs it within the first hour."""
+EVEN_SHARE: Final = 0.03
+"""Share of the readings learned that is also spread evenly over 0-300 s. Where few
+readings land, this keeps the fit from piling them onto the few narrow intervals that
+polls near them give, as the maximum-likelihood fit alone would."""
+MEMORY: Final = 288
+"""Readings over which old evidence fades by a factor e (a day's worth)."""
+MAX_INTERVALS: Final = 64
+"""Distinct intervals kept as observed; the lightest (oldest) are folded into bins."""
+FIT_ITERATIONS: Final = 50
+REPLAN_AFTER: Final = 0.01
+"""Total variation of the estimate since the last plan that is worth a new plan."""
+MAX_ARRIVALS_LEARNED: Final = 2
+"""A read that adds more readings than this brings a backfill, which says nothing
+about the upload delay."""
+PROBES_FIRST: Final = 36
+"""Readings learned with a probe in every period (the first 3 hours)."""
+PROBE_SHARE: Final = 0.02
+"""Periods with a probe once those are learned."""
+PROBE_DEPTH: Final = 10
+"""Seconds below the latest probe (the minimum spacing before the first poll) over
+which probes are spread."""
+GUARD_SHARE: Final = 0.02
+"""After a signal loss, the guard poll comes before this share of readings arrives."""
+STORAGE_VERSION: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +83,12 @@ def read_window(newest: datetime | None, now: datetime) -> ReadWindow:
 class PollTuning:
     """The planner's knobs; the defaults are the point chosen by the benchmark."""
 
-    initial_upload_delay: float = 25.0
-    """Seconds after a reading is due before the first poll, until learned."""
-    first_poll_miss_rate: float = 0.3
-    """How often the first poll may come too early; the learned delay settles where
-    this share of readings arrive after it (lower: fewer reads, more lag)."""
-    learn_step: float = 0.5
-    min_upload_delay: float = 5.0
-    max_upload_delay: float = 120.0
-    retry_gaps: tuple[float, ...] = (10.0, 60.0, 60.0, 120.0)
-    """Seconds between retries while the reading is missing; the last one repeats."""
-    long_loss: timedelta = timedelta(minutes=20)
-    """With no new reading for this long, poll once per reading period only."""
+    price_per_read: float = 10.0
+    """Seconds of expected lag a poll must save to be worth one more Share read: the
+    point chosen on the benchmark's trade-off curve."""
+    long_loss: timedelta = timedelta(minutes=10)
+    """With no new reading for this long (a whole period missed), poll only twice per
+    period: a guard before the next reading can arrive, and the first offset."""
     no_data_interval: timedelta = timedelta(minutes=5)
     jitter: float = 3.0
     """Up to this many seconds added at random, so accounts do not poll in step."""
@@ -62,61 +97,418 @@ class PollTuning:
     error_backoff_max: float = 300.0
 
 
-class PollPlanner:
-    """Plans the next poll of one account and learns its upload delay."""
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Poll offsets in whole seconds after the next reading is due, within a period."""
 
-    def __init__(self, tuning: PollTuning | None = None, rng: random.Random | None = None) -> None:
-        """Start from the tuning's initial guess."""
-        self.tuning = tuning or PollTuning()
-        self.upload_delay = self.tuning.initial_upload_delay
-        self.consecutive_errors = 0
-        self._misses = 0
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+    offsets: tuple[int, ...]
+    long_loss_offsets: tuple[int, ...]
+    """After a signal loss: a guard poll before the next reading can arrive (it finds
+    a backlog before a newer reading hides it), then the first offset."""
+    expected_lag: float
+    expected_reads: float
 
-    def observe(self, previous: datetime | None, newest: datetime | None, now: datetime) -> None:
-        """Learn from a successful read whether the expected reading came on the first poll."""
-        self.consecutive_errors = 0
-        if previous is None or newest is None:
-            return
-        expected = previous + READING_PERIOD
-        if newest > previous:
-            if abs(newest - expected) < READING_PERIOD / 2:
-                self._learn(first_poll_hit=self._misses == 0)
-            self._misses = 0
-        elif now >= expected + timedelta(seconds=self.upload_delay - 1):
-            self._misses += 1
 
-    def _learn(self, *, first_poll_hit: bool) -> None:
-        """Move the delay so that the first poll misses `first_poll_miss_rate` of readings."""
-        tuning = self.tuning
-        if first_poll_hit:
-            delay = self.upload_delay - tuning.learn_step
+def _nearest_edge(seconds: float) -> int:
+    """The index of the bin edge nearest to `seconds` (BINS beyond HORIZON).
+
+    Rounding both ends of every interval the same way keeps adjacent intervals
+    adjacent; widening them would make them share a bin, where the fit would then
+    pile up their mass.
+    """
+    if seconds > HORIZON:
+        return BINS
+    return min(range(BINS), key=lambda index: abs(BIN_EDGES[index] - seconds))
+
+
+def _prior() -> tuple[float, ...]:
+    """Pseudo-readings per bin: the prior's shape, and the even spread."""
+    shares = [0.0] * BINS
+    for share, low, high in (*PRIOR_MIX, (PRIOR_SPREAD, 0.0, float(HORIZON))):
+        for index, (start, end) in enumerate(itertools.pairwise(BIN_EDGES)):
+            shares[index] += share * max(0.0, min(end, high) - max(start, low)) / (high - low)
+    shares[-1] = PRIOR_BEYOND
+    total = sum(shares)
+    return tuple(PRIOR_WEIGHT * share / total for share in shares)
+
+
+PRIOR: Final = _prior()
+EVEN: Final = (
+    *(EVEN_SHARE * (end - start) / HORIZON for start, end in itertools.pairwise(BIN_EDGES)),
+    0.0,
+)
+"""EVEN_SHARE spread evenly over the bins, per reading learned."""
+
+
+class DelayEstimate:
+    """An account's upload-delay distribution, learned from interval-censored arrivals.
+
+    Each reading reached Share after the last read that did not return it and at or
+    before the read that did: an interval of its delay, rounded to bin edges. Equal
+    intervals are counted together, each count fading by a factor e over MEMORY
+    readings. The histogram is their maximum-likelihood fit (EM, Turnbull's
+    estimator) with the prior's pseudo-readings. Past MAX_INTERVALS distinct
+    intervals, the lightest are folded into per-bin counts as the fit allocates them.
+    """
+
+    def __init__(
+        self,
+        intervals: Mapping[tuple[int, int], float] | None = None,
+        folded: Sequence[float] | None = None,
+        learned: int = 0,
+        fit: Sequence[float] | None = None,
+    ) -> None:
+        """Start from the prior, or from what `to_dict` saved (`fit` as it stood)."""
+        self.learned = learned
+        self._intervals: dict[tuple[int, int], float] = dict(intervals or {})
+        self._folded = list(folded) if folded is not None else [0.0] * BINS
+        if fit is None:
+            self.probabilities = tuple(weight / sum(PRIOR) for weight in PRIOR)
+            self._fit()
         else:
-            rate = tuning.first_poll_miss_rate
-            delay = self.upload_delay + tuning.learn_step * (1 - rate) / rate
-        self.upload_delay = min(tuning.max_upload_delay, max(tuning.min_upload_delay, delay))
+            self.probabilities = tuple(share / sum(fit) for share in fit)
+
+    def add(self, lower: float, upper: float) -> None:
+        """Learn that a reading's delay was more than `lower` and at most `upper` s."""
+        lower = max(0.0, lower)
+        upper = max(lower, upper)
+        first, end = _nearest_edge(lower), _nearest_edge(upper)
+        if end <= first:
+            # Within one bin: the bin that holds its middle.
+            middle = (lower + upper) / 2
+            first = max(index for index in range(BINS) if BIN_EDGES[index] <= middle)
+            end = first + 1
+        decay = math.exp(-1 / MEMORY)
+        self._folded = [count * decay for count in self._folded]
+        self._intervals = {key: weight * decay for key, weight in self._intervals.items()}
+        self._intervals[first, end] = self._intervals.get((first, end), 0.0) + 1
+        if len(self._intervals) > MAX_INTERVALS:
+            lightest = min(self._intervals, key=self._intervals.__getitem__)
+            weight = self._intervals.pop(lightest)
+            start, stop = lightest
+            inside = sum(self.probabilities[start:stop])
+            for index in range(start, stop):
+                self._folded[index] += weight * self.probabilities[index] / inside
+        self.learned += 1
+        self._fit()
+
+    def _fit(self) -> None:
+        """EM steps from the current estimate, each O(bins + intervals).
+
+        E-step: every interval's weight goes to its bins in proportion to their
+        probability, for all intervals at once through a difference array.
+        """
+        learned = sum(self._intervals.values()) + sum(self._folded)
+        base = [
+            prior + folded + even * learned
+            for prior, folded, even in zip(PRIOR, self._folded, EVEN, strict=True)
+        ]
+        probabilities = self.probabilities
+        for _ in range(FIT_ITERATIONS):
+            cumulative = [0.0, *itertools.accumulate(probabilities)]
+            share_change = [0.0] * (BINS + 1)
+            for (first, end), weight in self._intervals.items():
+                ratio = weight / (cumulative[end] - cumulative[first])
+                share_change[first] += ratio
+                share_change[end] -= ratio
+            expected = [
+                count + probability * share
+                for count, probability, share in zip(
+                    base, probabilities, itertools.accumulate(share_change), strict=False
+                )
+            ]
+            total = sum(expected)
+            probabilities = tuple(count / total for count in expected)
+        self.probabilities = probabilities
+
+    @property
+    def probe_share(self) -> float:
+        """How often to probe: every period at first, then now and then."""
+        return 1.0 if self.learned < PROBES_FIRST else PROBE_SHARE
+
+    def cdf(self) -> list[float]:
+        """P(delay <= x) for x = 0, 1, ..., HORIZON seconds (even within each bin)."""
+        cdf = []
+        below = 0.0
+        index = 0
+        for second in range(HORIZON + 1):
+            while index < BINS - 1 and BIN_EDGES[index + 1] <= second:
+                below += self.probabilities[index]
+                index += 1
+            if index == BINS - 1:
+                cdf.append(below)
+            else:
+                start, end = BIN_EDGES[index], BIN_EDGES[index + 1]
+                cdf.append(below + self.probabilities[index] * (second - start) / (end - start))
+        return cdf
+
+    def quantile(self, share: float) -> float:
+        """The delay (s) by which this share of readings has arrived (HORIZON at most)."""
+        cdf = self.cdf()
+        for second in range(1, HORIZON + 1):
+            if cdf[second] >= share:
+                step = cdf[second] - cdf[second - 1]
+                return second - 1 + (share - cdf[second - 1]) / step
+        return float(HORIZON)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The intervals, the folded counts and the fit, rounded: 330 numbers at most."""
+        return {
+            "intervals": [
+                [first, end, round(weight, 4)] for (first, end), weight in self._intervals.items()
+            ],
+            "folded": [round(count, 4) for count in self._folded],
+            "fit": [round(share, 7) for share in self.probabilities],
+            "learned": self.learned,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DelayEstimate:
+        """What `to_dict` saved; ValueError for anything else."""
+        stored, folded, learned = data["intervals"], data["folded"], data["learned"]
+        fit = data["fit"]
+        for counts in (folded, fit):
+            if not isinstance(counts, list) or len(counts) != BINS:
+                raise ValueError("bad counts")
+            if not all(_is_number(count) and count >= 0 for count in counts):
+                raise ValueError("bad counts")
+        if not sum(fit) > 0:
+            raise ValueError("no fit")
+        if not isinstance(stored, list) or len(stored) > MAX_INTERVALS:
+            raise ValueError("bad intervals")
+        intervals: dict[tuple[int, int], float] = {}
+        for item in stored:
+            if not isinstance(item, list) or len(item) != 3:
+                raise ValueError("bad interval")
+            first, end, weight = item
+            if type(first) is not int or type(end) is not int or not 0 <= first < end <= BINS:
+                raise ValueError("bad interval")
+            if not _is_number(weight) or weight <= 0:
+                raise ValueError("bad interval")
+            intervals[first, end] = float(weight)
+        if type(learned) is not int or learned < 0:
+            raise ValueError("bad count")
+        return cls(
+            intervals, [float(count) for count in folded], learned, [float(share) for share in fit]
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in {int, float} and math.isfinite(value)
+
+
+def plan_schedule(cdf: Sequence[float], tuning: PollTuning) -> Schedule:
+    """The poll offsets that minimise expected lag plus `price_per_read` per read.
+
+    `cdf[x]` is P(delay <= x) for x = 0..HORIZON seconds; the rest lies beyond. Each
+    poll comes up to `jitter` seconds late at random, which is the same as a delay
+    shorter by that much: the offsets are chosen for that delay. A reading still
+    missing after the last offset is found by the next period's first poll.
+    """
+    seen = _minus_jitter(cdf, tuning.jitter)
+    spacing = math.ceil(tuning.min_spacing.total_seconds())
+    price = tuning.price_per_read
+    # The next period's first poll depends on the first offset: a few rounds, each
+    # schedule then judged with its own, plus an extra poll at 0 for the stragglers.
+    candidates: list[tuple[int, ...]] = []
+    first = 0
+    for _ in range(3):
+        offsets = _optimal_offsets(seen, price, spacing, HORIZON + first)
+        candidates += [offsets, (0, *offsets)] if offsets[0] >= spacing else [offsets]
+        if offsets[0] == first:
+            break
+        first = offsets[0]
+    costs = {offsets: _lag_and_reads(offsets, seen) for offsets in candidates}
+    best = min(costs, key=lambda offsets: costs[offsets][0] + price * costs[offsets][1])
+    guards = [x for x in range(best[0] - spacing + 1) if seen[x] <= GUARD_SHARE]
+    return Schedule(best, (*guards[-1:], best[0]), *costs[best])
+
+
+def _lag_and_reads(offsets: Sequence[int], cdf: Sequence[float]) -> tuple[float, float]:
+    """Expected lag and reads per reading of a schedule."""
+    lag = reads = below = 0.0
+    moment = _moments(cdf)
+    start_moment = 0.0
+    for offset in offsets:
+        lag += offset * (cdf[offset] - below) - (moment[offset] - start_moment)
+        reads += 1 - cdf[offset]
+        below, start_moment = cdf[offset], moment[offset]
+    beyond = moment[HORIZON] + (1 - cdf[HORIZON]) * HORIZON - start_moment
+    lag += (HORIZON + offsets[0]) * (1 - below) - beyond
+    return lag, 1 + reads
+
+
+def _moments(cdf: Sequence[float]) -> list[float]:
+    """The partial first moments: the integral of delay dF up to each second."""
+    moment = [0.0] * (HORIZON + 1)
+    for x in range(1, HORIZON + 1):
+        moment[x] = moment[x - 1] + (cdf[x] - cdf[x - 1]) * (x - 0.5)
+    return moment
+
+
+def _minus_jitter(cdf: Sequence[float], jitter: float) -> list[float]:
+    """P(delay - J <= x) for J even in [0, jitter]: the CDF's mean over [x, x + jitter]."""
+    if jitter <= 0:
+        return list(cdf)
+
+    def at(seconds: float) -> float:
+        if seconds >= HORIZON:
+            return cdf[HORIZON]
+        whole = int(seconds)
+        return cdf[whole] + (cdf[whole + 1] - cdf[whole]) * (seconds - whole)
+
+    steps = math.ceil(jitter * 4)
+    return [
+        sum(at(x + jitter * (step + 0.5) / steps) for step in range(steps)) / steps
+        for x in range(HORIZON + 1)
+    ]
+
+
+def _optimal_offsets(
+    cdf: Sequence[float], price: float, spacing: int, next_period: float
+) -> tuple[int, ...]:
+    """Dynamic programming over whole-second offsets.
+
+    A reading arriving between two polls, a < delay <= b, waits b - delay; each poll
+    at x costs `price` times the chance P(delay > x) that another poll follows it.
+    After the last poll, the next period's first poll, at `next_period`, finds the
+    rest. `line[m] - m * cdf[j] + moment[j]` is the lag between polls j and m plus the
+    least expected cost of everything from m on.
+    """
+    moment = _moments(cdf)
+    total_moment = moment[HORIZON] + (1 - cdf[HORIZON]) * HORIZON
+    following = [-1] * HORIZON
+    line = [0.0] * HORIZON
+    for j in range(HORIZON - 1, -1, -1):
+        best = next_period * (1 - cdf[j]) - (total_moment - moment[j])
+        candidates = range(j + spacing, HORIZON)
+        if candidates:
+            values = [line[m] - m * cdf[j] for m in candidates]
+            pick = min(range(len(values)), key=values.__getitem__)
+            if values[pick] + moment[j] < best:
+                best = values[pick] + moment[j]
+                following[j] = candidates[pick]
+        # A hair more than nothing for polls that cannot be needed: the fewest win ties.
+        cost = price * (1 - cdf[j] + 1e-9) + best
+        line[j] = j * cdf[j] - moment[j] + cost
+    offsets = [min(range(HORIZON), key=line.__getitem__)]
+    while following[offsets[-1]] >= 0:
+        offsets.append(following[offsets[-1]])
+    return tuple(offsets)
+
+
+class PollPlanner:
+    """Plans the next poll of one account and learns its upload delays."""
+
+    def __init__(
+        self,
+        tuning: PollTuning | None = None,
+        rng: random.Random | None = None,
+        delays: DelayEstimate | None = None,
+    ) -> None:
+        """Start from the prior, or from `delays` learned before."""
+        self.tuning = tuning or PollTuning()
+        self.delays = delays or DelayEstimate()
+        self.consecutive_errors = 0
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._last_read: datetime | None = None
+        self._newest_seen: datetime | None = None
+        self._planned_for = self.delays.probabilities
+        self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
+        # The newest reading the current period's probe was drawn for, and the probe.
+        self._probe: tuple[datetime, int | None] | None = None
+
+    @classmethod
+    def from_dict(
+        cls,
+        stored: Mapping[str, Any] | None,
+        tuning: PollTuning | None = None,
+        rng: random.Random | None = None,
+    ) -> PollPlanner:
+        """The planner `to_dict` saved; a new one for None or anything malformed."""
+        if isinstance(stored, Mapping) and stored.get("version") == STORAGE_VERSION:
+            try:
+                delays = DelayEstimate.from_dict(stored["delays"])
+            except KeyError, TypeError, ValueError:
+                pass
+            else:
+                return cls(tuning, rng, delays)
+        return cls(tuning, rng)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a restart needs, JSON-serialisable: the learned delays."""
+        return {"version": STORAGE_VERSION, "delays": self.delays.to_dict()}
+
+    def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
+        """Learn from a successful read, given the timestamps of the readings it added.
+
+        A new reading reached Share after the previous read and by this one. Readings
+        seen before, backfills (many at once) and readings already a whole period old
+        at the previous read (a signal loss, an outage) say nothing about the delay.
+        """
+        self.consecutive_errors = 0
+        fresh = sorted({taken for taken in arrived if not self._seen(taken)})
+        if fresh and self._last_read is not None and len(fresh) <= MAX_ARRIVALS_LEARNED:
+            for taken in fresh:
+                lower = (self._last_read - taken).total_seconds()
+                if lower < HORIZON:
+                    self.delays.add(lower, (now - taken).total_seconds())
+        if fresh:
+            self._newest_seen = fresh[-1]
+        self._last_read = now
+        self._replan_if_changed()
+
+    def _seen(self, taken: datetime) -> bool:
+        return self._newest_seen is not None and taken <= self._newest_seen
+
+    def _replan_if_changed(self) -> None:
+        """Plan again only when the estimate has moved enough to matter (CPU per poll)."""
+        moved = sum(
+            abs(now - then)
+            for now, then in zip(self.delays.probabilities, self._planned_for, strict=True)
+        )
+        if moved / 2 > REPLAN_AFTER:
+            self._planned_for = self.delays.probabilities
+            self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
 
     def next_poll(self, newest: datetime | None, now: datetime) -> datetime:
         """When to read next, after a successful read."""
         tuning = self.tuning
-        earliest = now + tuning.min_spacing
         if newest is None:
             return now + tuning.no_data_interval
-        delay = timedelta(seconds=self.upload_delay)
-        first = newest + READING_PERIOD + delay
-        # One poll per period, aligned to when each following reading is due.
-        periods = max(0, math.ceil((earliest - first) / READING_PERIOD))
-        planned = first + READING_PERIOD * periods
-        if now - newest < tuning.long_loss:
-            # Plus the retry ladder for the reading that is due.
-            ladder = first
-            gaps = iter(tuning.retry_gaps)
-            gap = tuning.retry_gaps[-1]
-            while ladder < earliest:
-                gap = next(gaps, gap)
-                ladder += timedelta(seconds=gap)
-            planned = min(planned, ladder)
-        return planned + timedelta(seconds=self._rng.uniform(0, tuning.jitter))
+        if self._probe is None or self._probe[0] != newest:
+            self._probe = (newest, self._draw_probe())
+        probe = self._probe[1]
+        due = newest + READING_PERIOD
+        period = max(0, math.floor((now - due) / READING_PERIOD))
+        while True:
+            start = due + READING_PERIOD * period
+            if start - newest >= tuning.long_loss:
+                offsets = self.schedule.long_loss_offsets
+            elif period == 0 and probe is not None:
+                offsets = tuple(sorted((*self.schedule.offsets, probe)))
+            else:
+                offsets = self.schedule.offsets
+            for offset in offsets:
+                planned = start + timedelta(seconds=offset)
+                if planned > now:
+                    # Never sooner than the minimum spacing: a poll due closer waits.
+                    jitter = timedelta(seconds=self._rng.uniform(0, tuning.jitter))
+                    return max(planned, now + tuning.min_spacing) + jitter
+            period += 1
+
+    def _draw_probe(self) -> int | None:
+        """An extra poll a little before the first one, in some periods.
+
+        Readings found by the first poll may have arrived long before it; only a poll
+        before it can tell, and move the schedule earlier if so.
+        """
+        if self._rng.random() >= self.delays.probe_share:
+            return None
+        latest = self.schedule.offsets[0] - math.ceil(self.tuning.min_spacing.total_seconds())
+        if latest < 0:
+            return None
+        return self._rng.randint(max(0, latest - PROBE_DEPTH), latest)
 
     def after_error(self, now: datetime, retry_after: float | None) -> datetime:
         """When to try again after a failed read: exponential backoff with jitter."""
@@ -131,3 +523,16 @@ class PollPlanner:
             # A little past Share's (or the lockout's) wait, never a moment before it.
             wait = max(wait, retry_after + self._rng.uniform(1, 1 + tuning.jitter))
         return now + timedelta(seconds=wait)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the planner learned and plans, for the entry's diagnostics."""
+        schedule = self.schedule
+        return {
+            "upload_delay_median_s": round(self.delays.quantile(0.5), 1),
+            "upload_delay_p90_s": round(self.delays.quantile(0.9), 1),
+            "readings_learned": self.delays.learned,
+            "poll_offsets_s": list(schedule.offsets),
+            "long_loss_offsets_s": list(schedule.long_loss_offsets),
+            "expected_lag_s": round(schedule.expected_lag, 1),
+            "expected_reads_per_reading": round(schedule.expected_reads, 2),
+        }

@@ -1,8 +1,8 @@
-"""Sensors: the current reading, its change and range, a prediction and 24-hour figures."""
+"""Sensors: the current reading and what it says, the 24-hour and report figures, the session."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
@@ -15,24 +15,12 @@ from homeassistant.const import PERCENTAGE, UnitOfBloodGlucoseConcentration
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
-from homeassistant.util import dt as dt_util
 
-from .analysis import (
-    HIGH_VALUE,
-    LOW_VALUE,
-    MG_DL_PER_MMOL_L,
-    GlucoseRange,
-    Thresholds,
-    daily_summary,
-    delta,
-    glucose_range,
-    predict,
-    rate_per_minute,
-)
-from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator, GlucoseData
+from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
-from .models import GlucoseReading, Trend
-from .options import glucose_unit, thresholds
+from .models import DailySummary, GlucoseRange, SensorLimit, Snapshot, Trend
+from .report import GlucoseReport
+from .session import SensorSession
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0
@@ -51,55 +39,79 @@ TREND_ARROWS: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class SensorInput:
-    """What a sensor's value is computed from."""
-
-    data: GlucoseData
-    current: GlucoseReading
-    thresholds: Thresholds
-    unit: str
+def _daily(figure: Callable[[DailySummary], float]) -> Callable[[Snapshot], StateType]:
+    return lambda snapshot: None if snapshot.daily is None else figure(snapshot.daily)
 
 
-def sensor_limit(reading: GlucoseReading) -> str:
-    """Whether Share reported LOW, HIGH or a value within the sensor's range."""
-    if reading.value <= LOW_VALUE:
-        return "low"
-    if reading.value >= HIGH_VALUE:
-        return "high"
-    return "within_range"
+def _report(figure: Callable[[GlucoseReport], float | None]) -> Callable[[Snapshot], StateType]:
+    return lambda snapshot: figure(snapshot.report)
 
 
-def rate_in_unit(source: SensorInput) -> float | None:
-    """Rate of change per minute in the unit chosen in the options."""
-    rate = rate_per_minute(source.data.readings)
-    if rate is None or source.unit == MG_DL:
-        return rate
-    return round(rate / MG_DL_PER_MMOL_L, 3)
+def _report_period(snapshot: Snapshot) -> dict[str, Any]:
+    """Which readings a report figure comes from, so that it can be judged."""
+    report = snapshot.report
+    return {
+        "days": report.days,
+        "start": report.start,
+        "end": report.end,
+        "sufficient": report.sufficient,
+        "readings": report.readings,
+    }
 
 
-def _daily(field: str) -> Callable[[SensorInput], StateType]:
-    def value(source: SensorInput) -> StateType:
-        summary = daily_summary(source.data.readings, source.thresholds)
-        return None if summary is None else float(getattr(summary, field))
-
-    return value
+def _session(moment: Callable[[SensorSession], datetime]) -> Callable[[Snapshot], datetime | None]:
+    return lambda snapshot: None if snapshot.session is None else moment(snapshot.session)
 
 
-def _prediction(minutes: int) -> Callable[[SensorInput], StateType]:
-    return lambda source: predict(source.data.readings, timedelta(minutes=minutes))
+def _session_source(snapshot: Snapshot) -> dict[str, Any]:
+    """Whether the start is the user's ("Sensor replaced") or found in the readings."""
+    return {} if snapshot.session is None else {"manual": snapshot.session.manual}
+
+
+def _trend_arrow(snapshot: Snapshot) -> dict[str, Any]:
+    trend = snapshot.current.trend if snapshot.current else None
+    return {"arrow": TREND_ARROWS[trend] if trend else None}
+
+
+def _thresholds(snapshot: Snapshot) -> dict[str, Any]:
+    """The thresholds (mg/dL) the range is judged by, for cards that draw the range."""
+    thresholds = snapshot.options.thresholds
+    return {
+        "urgent_low": thresholds.urgent_low,
+        "low": thresholds.low,
+        "high": thresholds.high,
+        "urgent_high": thresholds.urgent_high,
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
 class DexcomShareSensorEntityDescription(SensorEntityDescription):
     """A sensor computed from the readings held."""
 
-    value_fn: Callable[[SensorInput], StateType | datetime]
-    attributes_fn: Callable[[SensorInput], dict[str, Any]] | None = None
+    value_fn: Callable[[Snapshot], StateType | datetime]
+    attributes_fn: Callable[[Snapshot], dict[str, Any]] | None = None
+    unit_fn: Callable[[Snapshot], str] | None = None
+    """The unit, when it follows the options (from the same snapshot as the value)."""
     needs_current: bool = True
-    """Unavailable without a current reading (the 24-hour figures and the reading
-    time are not: they describe the past)."""
-    unit_follows_option: bool = False
+    """Unavailable without a current reading (the 24-hour and report figures, the
+    reading time and the sensor session are not: they describe the past or the sensor)."""
+
+
+def _report_percentage(
+    key: str, figure: Callable[[GlucoseReport], float | None], *, enabled: bool = False
+) -> DexcomShareSensorEntityDescription:
+    """A share of the report period, to 0.1 %, with the period it covers."""
+    return DexcomShareSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        needs_current=False,
+        entity_registry_enabled_default=enabled,
+        value_fn=_report(figure),
+        attributes_fn=_report_period,
+    )
 
 
 SENSORS: Final = (
@@ -107,7 +119,7 @@ SENSORS: Final = (
         key="glucose_value",
         translation_key="glucose_value",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda source: source.current.value,
+        value_fn=lambda snapshot: snapshot.current.value if snapshot.current else None,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
     ),
@@ -116,30 +128,28 @@ SENSORS: Final = (
         translation_key="glucose_trend",
         device_class=SensorDeviceClass.ENUM,
         options=[trend.value for trend in Trend],
-        value_fn=lambda source: source.current.trend,
-        attributes_fn=lambda source: {
-            "arrow": TREND_ARROWS[source.current.trend] if source.current.trend else None
-        },
+        value_fn=lambda snapshot: snapshot.current.trend if snapshot.current else None,
+        attributes_fn=_trend_arrow,
     ),
     DexcomShareSensorEntityDescription(
         key="sensor_limit",
         translation_key="sensor_limit",
         device_class=SensorDeviceClass.ENUM,
-        options=["low", "within_range", "high"],
-        value_fn=lambda source: sensor_limit(source.current),
+        options=[limit.value for limit in SensorLimit],
+        value_fn=lambda snapshot: snapshot.sensor_limit,
     ),
     DexcomShareSensorEntityDescription(
         key="reading_time",
         translation_key="reading_time",
         device_class=SensorDeviceClass.TIMESTAMP,
         needs_current=False,
-        value_fn=lambda source: source.data.newest.time if source.data.newest else None,
+        value_fn=lambda snapshot: snapshot.newest.time if snapshot.newest else None,
     ),
     DexcomShareSensorEntityDescription(
         key="glucose_delta",
         translation_key="glucose_delta",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda source: delta(source.data.readings),
+        value_fn=lambda snapshot: snapshot.change,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
     ),
@@ -147,21 +157,22 @@ SENSORS: Final = (
         key="glucose_rate",
         translation_key="glucose_rate",
         entity_registry_enabled_default=False,
-        unit_follows_option=True,
-        value_fn=rate_in_unit,
+        value_fn=lambda snapshot: snapshot.rate,
+        unit_fn=lambda snapshot: snapshot.rate_unit,
     ),
     DexcomShareSensorEntityDescription(
         key="glucose_range",
         translation_key="glucose_range",
         device_class=SensorDeviceClass.ENUM,
         options=[glucose_range.value for glucose_range in GlucoseRange],
-        value_fn=lambda source: glucose_range(source.current, source.thresholds),
+        value_fn=lambda snapshot: snapshot.glucose_range,
+        attributes_fn=_thresholds,
     ),
     DexcomShareSensorEntityDescription(
         key="predicted_glucose_15",
         translation_key="predicted_glucose_15",
         entity_registry_enabled_default=False,
-        value_fn=_prediction(15),
+        value_fn=lambda snapshot: snapshot.predicted_15,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
     ),
@@ -169,7 +180,7 @@ SENSORS: Final = (
         key="predicted_glucose_30",
         translation_key="predicted_glucose_30",
         entity_registry_enabled_default=False,
-        value_fn=_prediction(30),
+        value_fn=lambda snapshot: snapshot.predicted_30,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
     ),
@@ -180,7 +191,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         needs_current=False,
-        value_fn=_daily("time_in_range"),
+        value_fn=_daily(lambda daily: daily.time_in_range),
     ),
     DexcomShareSensorEntityDescription(
         key="time_below_range",
@@ -188,7 +199,7 @@ SENSORS: Final = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=_daily("time_below_range"),
+        value_fn=_daily(lambda daily: daily.time_below_range),
         needs_current=False,
         entity_registry_enabled_default=False,
     ),
@@ -198,7 +209,7 @@ SENSORS: Final = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=_daily("time_above_range"),
+        value_fn=_daily(lambda daily: daily.time_above_range),
         needs_current=False,
         entity_registry_enabled_default=False,
     ),
@@ -206,7 +217,7 @@ SENSORS: Final = (
         key="average_glucose",
         translation_key="average_glucose",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_daily("mean"),
+        value_fn=_daily(lambda daily: daily.mean),
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
         needs_current=False,
@@ -218,7 +229,7 @@ SENSORS: Final = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=_daily("gmi"),
+        value_fn=_daily(lambda daily: daily.gmi),
         needs_current=False,
         entity_registry_enabled_default=False,
     ),
@@ -228,9 +239,59 @@ SENSORS: Final = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=_daily("cv"),
+        value_fn=_daily(lambda daily: daily.cv),
         needs_current=False,
         entity_registry_enabled_default=False,
+    ),
+    # The report period's figures. Enabled: time in range (the consensus's main
+    # target), time very low (its safety target), GMI (what clinics compare with the
+    # lab HbA1c) and coverage (whether the others can be read at all).
+    _report_percentage("report_time_very_low", lambda report: report.time_very_low, enabled=True),
+    _report_percentage("report_time_low", lambda report: report.time_low),
+    _report_percentage("report_time_in_range", lambda report: report.time_in_range, enabled=True),
+    _report_percentage("report_time_high", lambda report: report.time_high),
+    _report_percentage("report_time_very_high", lambda report: report.time_very_high),
+    DexcomShareSensorEntityDescription(
+        key="report_mean_glucose",
+        translation_key="report_mean_glucose",
+        state_class=SensorStateClass.MEASUREMENT,
+        device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
+        native_unit_of_measurement=MG_DL,
+        needs_current=False,
+        entity_registry_enabled_default=False,
+        value_fn=_report(lambda report: report.mean),
+        attributes_fn=_report_period,
+    ),
+    DexcomShareSensorEntityDescription(
+        key="report_standard_deviation",
+        translation_key="report_standard_deviation",
+        state_class=SensorStateClass.MEASUREMENT,
+        device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
+        native_unit_of_measurement=MG_DL,
+        needs_current=False,
+        entity_registry_enabled_default=False,
+        value_fn=_report(lambda report: report.sd),
+        attributes_fn=_report_period,
+    ),
+    _report_percentage("report_coefficient_of_variation", lambda report: report.cv),
+    _report_percentage(
+        "report_glucose_management_indicator", lambda report: report.gmi, enabled=True
+    ),
+    _report_percentage("report_coverage", lambda report: report.coverage, enabled=True),
+    DexcomShareSensorEntityDescription(
+        key="sensor_started",
+        translation_key="sensor_started",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        needs_current=False,
+        value_fn=_session(lambda session: session.start),
+        attributes_fn=_session_source,
+    ),
+    DexcomShareSensorEntityDescription(
+        key="sensor_expires",
+        translation_key="sensor_expires",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        needs_current=False,
+        value_fn=_session(lambda session: session.expires),
     ),
 )
 
@@ -247,7 +308,7 @@ async def async_setup_entry(
 
 
 class DexcomShareSensor(DexcomShareEntity, SensorEntity):
-    """A sensor computed from the readings the coordinator holds."""
+    """A sensor that shows one figure of the coordinator's snapshot."""
 
     entity_description: DexcomShareSensorEntityDescription
 
@@ -259,21 +320,8 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
         """Create the sensor; glucose values start in the unit chosen in the options."""
         super().__init__(coordinator, description.key)
         self.entity_description = description
-        unit = glucose_unit(coordinator.config_entry.options)
         if description.device_class is SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION:
-            self._attr_suggested_unit_of_measurement = unit
-        if description.unit_follows_option:
-            self._attr_native_unit_of_measurement = f"{unit}/min"
-
-    def _input(self) -> SensorInput | None:
-        data = self.coordinator.data
-        current = data.current(dt_util.utcnow())
-        if current is None:
-            if self.entity_description.needs_current or not data.readings:
-                return None
-            current = data.readings[0]
-        options = self.coordinator.config_entry.options
-        return SensorInput(data, current, thresholds(options), glucose_unit(options))
+            self._attr_suggested_unit_of_measurement = coordinator.data.options.unit
 
     @property
     @override
@@ -283,19 +331,26 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
         A reading older than 15 minutes is never shown as current; a failed poll does
         not hide one that still is.
         """
-        return self._input() is not None
+        snapshot = self.coordinator.data
+        if self.entity_description.needs_current:
+            return snapshot.current is not None
+        return snapshot.newest is not None
 
     @property
     @override
     def native_value(self) -> StateType | datetime:
-        if (source := self._input()) is None:
-            return None
-        return self.entity_description.value_fn(source)
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        if (unit_fn := self.entity_description.unit_fn) is not None:
+            return unit_fn(self.coordinator.data)
+        return super().native_unit_of_measurement
 
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        source = self._input()
-        if source is None or self.entity_description.attributes_fn is None:
+        if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
-        return self.entity_description.attributes_fn(source)
+        return attributes_fn(self.coordinator.data)

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import hashlib
+import hmac
 import logging
 import math
 import re
+import secrets
 import statistics
 import threading
 import time
@@ -41,6 +43,8 @@ MAX_LOCKOUT_PAUSE: Final = 60 * 60.0
 # correct one), then never again until the user enters credentials.
 AUTH_RETRY_DELAY: Final = 10 * 60.0
 LATENCY_SAMPLES: Final = 20
+# A longer Retry-After is taken for a day (a server's mistake must not stop polling for good).
+MAX_RETRY_AFTER: Final = 24 * 3600.0
 
 
 class ShareError(Exception):
@@ -150,46 +154,54 @@ def parse_reading(record: Any) -> GlucoseReading | None:
 
 
 def _retry_after(header: str | None) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date)."""
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), at most a day."""
     if not header:
         return None
     try:
-        return max(0.0, float(header))
+        seconds = float(header)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(header)
-    except TypeError, ValueError:
+        try:
+            seconds = parsedate_to_datetime(header).timestamp() - time.time()
+        except TypeError, ValueError, OverflowError:
+            return None
+    if math.isnan(seconds):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
-@dataclass
 class RequestStats:
-    """Counts and recent latencies per endpoint, for diagnostics."""
+    """Counts and recent latencies per endpoint, for diagnostics.
 
-    requests: dict[str, int] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-    latencies: dict[str, deque[float]] = field(default_factory=dict)
+    Worker threads record while the event loop may read: a lock keeps them apart.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing counted."""
+        self._lock = threading.Lock()
+        self._requests: dict[str, int] = {}
+        self._failures: dict[str, int] = {}
+        self._latencies: dict[str, deque[float]] = {}
 
     def record(self, endpoint: str, seconds: float, *, failed: bool) -> None:
         """Count one request and keep its latency."""
-        self.requests[endpoint] = self.requests.get(endpoint, 0) + 1
-        if failed:
-            self.failures[endpoint] = self.failures.get(endpoint, 0) + 1
-        self.latencies.setdefault(endpoint, deque(maxlen=LATENCY_SAMPLES)).append(seconds)
+        with self._lock:
+            self._requests[endpoint] = self._requests.get(endpoint, 0) + 1
+            if failed:
+                self._failures[endpoint] = self._failures.get(endpoint, 0) + 1
+            self._latencies.setdefault(endpoint, deque(maxlen=LATENCY_SAMPLES)).append(seconds)
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Per endpoint: requests, failures, median and maximum latency in ms."""
-        return {
-            endpoint: {
-                "requests": count,
-                "failures": self.failures.get(endpoint, 0),
-                "latency_median_ms": round(statistics.median(self.latencies[endpoint]) * 1000),
-                "latency_max_ms": round(max(self.latencies[endpoint]) * 1000),
+        with self._lock:
+            return {
+                endpoint: {
+                    "requests": count,
+                    "failures": self._failures.get(endpoint, 0),
+                    "latency_median_ms": round(statistics.median(self._latencies[endpoint]) * 1000),
+                    "latency_max_ms": round(max(self._latencies[endpoint]) * 1000),
+                }
+                for endpoint, count in self._requests.items()
             }
-            for endpoint, count in self.requests.items()
-        }
 
 
 class _Deadline:
@@ -276,52 +288,111 @@ class _GuardedDexcom(Dexcom):
         )
 
 
+# Rejections of this many different logins are remembered (the stored one and the
+# last ones typed into a flow).
+MAX_REMEMBERED_REJECTIONS: Final = 8
+
+
 @dataclass
 class LoginGuard:
     """Keeps logins from ever causing or extending a Dexcom lockout.
 
-    It outlives a client (setup retries and reloads make new ones), so Home
-    Assistant keeps one per config entry. Wall-clock times.
+    It outlives a client (reloads and flows make new ones), so each config entry has
+    one, kept in its stored state. Logins are told apart by a salted fingerprint, so
+    that a password typed into a flow and rejected does not make the guard forget the
+    stored one was rejected too. Wall-clock times.
     """
 
     paused_until: float = 0.0
     lockouts: int = 0
-    rejected_credentials: str | None = None
-    rejections: int = 0
-    last_rejection: float = 0.0
+    rejections: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per login fingerprint: rejections in a row, and when the last one was."""
     failed_logins: int = 0
+    salt: str = field(default_factory=lambda: secrets.token_hex(16))
 
-    def check(self, credentials: str) -> None:
-        """Raise instead of logging in when a login now could only do harm."""
+    def fingerprint(self, username: str, password: str, region: str) -> str:
+        """A salted, one-way fingerprint of a login (never the login itself)."""
+        text = f"{username}\x00{password}\x00{region}".encode()
+        return hmac.new(self.salt.encode(), text, hashlib.sha256).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the guard knows, for the entry's stored state."""
+        return {
+            "paused_until": self.paused_until,
+            "lockouts": self.lockouts,
+            "rejections": {key: list(value) for key, value in self.rejections.items()},
+            "failed_logins": self.failed_logins,
+            "salt": self.salt,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Any) -> LoginGuard:
+        """A guard from stored state; anything unusable in it is left at its default."""
+        if not isinstance(stored, Mapping):
+            return cls()
+
+        def number(value: Any) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return 0.0
+            return float(value) if math.isfinite(value) else 0.0
+
+        def count(value: Any) -> int:
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+        rejections: dict[str, tuple[int, float]] = {}
+        stored_rejections = stored.get("rejections")
+        if isinstance(stored_rejections, Mapping):
+            for key, value in stored_rejections.items():
+                if isinstance(key, str) and isinstance(value, list) and len(value) == 2:
+                    rejections[key] = (count(value[0]), number(value[1]))
+        salt = stored.get("salt")
+        guard = cls(
+            paused_until=number(stored.get("paused_until")),
+            lockouts=count(stored.get("lockouts")),
+            rejections=rejections,
+            failed_logins=count(stored.get("failed_logins")),
+        )
+        if isinstance(salt, str) and salt:
+            guard.salt = salt
+        return guard
+
+    @property
+    def most_rejections(self) -> int:
+        """The most rejections in a row of any login (for diagnostics)."""
+        return max((count for count, _ in self.rejections.values()), default=0)
+
+    def check(self, credentials: str, *, typed: bool = False) -> None:
+        """Raise instead of logging in when a login now could only do harm.
+
+        A login the user just typed is tried even if it was rejected before, but
+        never during a lockout pause.
+        """
         now = time.time()
         if self.paused_until > now:
             raise ShareLockedError(self.paused_until - now)
-        if credentials != self.rejected_credentials:
+        if typed or credentials not in self.rejections:
             return
-        if self.rejections >= 2:
+        rejections, last = self.rejections[credentials]
+        if rejections >= 2:
             raise ShareAuthError("credentials rejected twice; waiting for new ones")
-        wait = self.last_rejection + AUTH_RETRY_DELAY - now
+        wait = last + AUTH_RETRY_DELAY - now
         if wait > 0:
             raise ShareAuthError("credentials rejected; one more try later", wait)
 
-    def user_entered_credentials(self) -> None:
-        """The user typed a login: try it, even one rejected before (not during a lockout)."""
-        self.rejections = 0
-        self.rejected_credentials = None
-
-    def succeeded(self) -> None:
-        """A login worked: forget rejections and lockouts."""
-        self.lockouts = self.rejections = 0
-        self.rejected_credentials = None
+    def succeeded(self, credentials: str) -> None:
+        """A login worked: forget its rejections, and the lockouts."""
+        self.lockouts = 0
+        self.rejections.pop(credentials, None)
 
     def rejected(self, credentials: str) -> ShareAuthError:
         """Share rejected these credentials; the error says whether a retry is due."""
         self.failed_logins += 1
-        same = credentials == self.rejected_credentials
-        self.rejections = self.rejections + 1 if same else 1
-        self.rejected_credentials = credentials
-        self.last_rejection = time.time()
-        if self.rejections >= 2:
+        previous, _ = self.rejections.pop(credentials, (0, 0.0))
+        self.rejections[credentials] = (previous + 1, time.time())
+        while len(self.rejections) > MAX_REMEMBERED_REJECTIONS:
+            # The login least held back goes first; one rejected twice stays longest.
+            del self.rejections[min(self.rejections, key=self.rejections.__getitem__)]
+        if previous + 1 >= 2:
             return ShareAuthError("credentials rejected twice")
         return ShareAuthError("credentials rejected", AUTH_RETRY_DELAY)
 
@@ -334,12 +405,24 @@ class LoginGuard:
         return ShareLockedError(pause)
 
 
-def _is_uuid(value: str) -> bool:
+def canonical_login(login: str) -> str:
+    """The login as Share expects it: an account ID in any spelling becomes its canonical form.
+
+    Dexcom account IDs are UUIDs; people paste them in upper case, without dashes, in
+    braces or as `urn:uuid:`. Any other login is only stripped of surrounding space.
+    """
+    login = login.strip()
     try:
-        uuid.UUID(value)
+        return str(uuid.UUID(login))
+    except ValueError:
+        return login
+
+
+def _is_account_id(login: str) -> bool:
+    try:
+        return str(uuid.UUID(login)) == login
     except ValueError:
         return False
-    return True
 
 
 class ShareClient:
@@ -347,35 +430,41 @@ class ShareClient:
 
     The username may be a Dexcom username, an email, a phone number (+ and country
     code) or the account ID itself (a UUID, which skips the username step). Every
-    login first asks the `LoginGuard`.
+    login first asks the `LoginGuard`; `typed` marks a login the user just entered in a
+    flow, which is tried even if it was rejected before.
     """
 
     def __init__(
-        self, username: str, password: str, region: str, guard: LoginGuard | None = None
+        self,
+        username: str,
+        password: str,
+        region: str,
+        guard: LoginGuard | None = None,
+        *,
+        typed: bool = False,
     ) -> None:
         """Store the credentials; nothing is sent until `login` or `read`."""
-        self._username = username.strip()
+        self._username = canonical_login(username)
         self._password = password
         self._region = Region(region)
-        self._credentials = hashlib.sha256(
-            f"{self._username}\x00{password}\x00{region}".encode()
-        ).hexdigest()
+        self._typed = typed
+        self.guard = guard or LoginGuard()
+        self._credentials = self.guard.fingerprint(self._username, password, region)
         self._dexcom: _GuardedDexcom | None = None
         self._deadline = _Deadline()
         self._lock = threading.Lock()
-        self.guard = guard or LoginGuard()
         self.stats = RequestStats()
 
     @property
     def credentials(self) -> str:
-        """A fingerprint of username, password and region (not reversible)."""
+        """The guard's fingerprint of username, password and region (not reversible)."""
         return self._credentials
 
     def login(self) -> str:
         """Log in, unless this client holds a session already; return the account ID."""
         with self._lock:
             self._deadline = _Deadline()
-            return str((self._dexcom or self._login()).account_id)
+            return canonical_login(str((self._dexcom or self._login()).account_id))
 
     def read(self, minutes: int, max_count: int) -> list[GlucoseReading]:
         """Readings of the last `minutes` (at most `max_count`), newest first.
@@ -411,8 +500,8 @@ class ShareClient:
 
     def _login(self) -> _GuardedDexcom:
         """Create a session, unless the guard says a login now could only do harm."""
-        self.guard.check(self._credentials)
-        is_account_id = _is_uuid(self._username)
+        self.guard.check(self._credentials, typed=self._typed)
+        is_account_id = _is_account_id(self._username)
         try:
             if self._dexcom is None:
                 self._dexcom = _GuardedDexcom(
@@ -436,5 +525,5 @@ class ShareClient:
             if err.enum in (ArgumentErrorEnum.USERNAME_INVALID, ArgumentErrorEnum.PASSWORD_INVALID):
                 raise ShareAuthError(str(err)) from err
             raise ShareDataError(f"login: {err}") from err
-        self.guard.succeeded()
+        self.guard.succeeded(self._credentials)
         return self._dexcom

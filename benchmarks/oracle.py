@@ -1,0 +1,93 @@
+"""The best fixed schedule for a known delay distribution, and the traces that have one.
+
+The oracle is the planner itself with its learning switched off: it is handed the
+trace's true upload-delay distribution and plans with the same optimiser, price per
+read, jitter and minimum spacing. No fixed schedule does better at that price.
+"""
+
+from dataclasses import dataclass
+
+from custom_components.dexcom_share.schedule import HORIZON, DelayEstimate
+from share_simulator.trace import (
+    BIMODAL_DELAY_MIX,
+    DEFAULT_DELAY_MIX,
+    HEAVY_TAIL_DELAY_MIX,
+    SLOW_DELAY_MIX,
+    DelayMix,
+    TraceProfile,
+)
+
+DAY_SECONDS = 86400.0
+# Traces start a day before the measured day (Share's 24 hours at setup); one
+# 40-minute signal loss at 14:00 of the measured day, its readings backfilled at once.
+SIGNAL_LOSS = ((DAY_SECONDS + 14 * 3600, 40 * 60.0),)
+
+
+def mix_cdf(mix: DelayMix) -> list[float]:
+    """P(delay <= x) for x = 0..HORIZON seconds of a mix of even bands."""
+    total = sum(share for share, _, _ in mix)
+    return [
+        sum(share * min(1.0, max(0.0, (x - low) / (high - low))) for share, low, high in mix)
+        / total
+        for x in range(HORIZON + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One benchmark trace: how it is generated and its true delay distribution."""
+
+    name: str
+    title: str
+    profile: TraceProfile
+    cdf: tuple[float, ...]
+    """Over the measured day (the drift: half of each mix)."""
+
+
+def _trace(name: str, title: str, mix: DelayMix) -> Trace:
+    profile = TraceProfile(delay_mix=mix, signal_losses=SIGNAL_LOSS)
+    return Trace(name, title, profile, tuple(mix_cdf(mix)))
+
+
+TRACES = {
+    trace.name: trace
+    for trace in (
+        _trace("mix", "current mix (8-35 s, some to 2 min, a few to 5 min)", DEFAULT_DELAY_MIX),
+        _trace("heavy_tail", "heavier tail (80/15/5 %)", HEAVY_TAIL_DELAY_MIX),
+        _trace("slow", "slow uploader (55-75 s)", SLOW_DELAY_MIX),
+        _trace("bimodal", "bimodal phone (10-20 s or 90-150 s)", BIMODAL_DELAY_MIX),
+        Trace(
+            "drift",
+            "fast to slow at noon",
+            TraceProfile(
+                delay_mix=DEFAULT_DELAY_MIX,
+                delay_changes=((DAY_SECONDS + 12 * 3600, SLOW_DELAY_MIX),),
+                signal_losses=SIGNAL_LOSS,
+            ),
+            tuple(
+                (fast + slow) / 2
+                for fast, slow in zip(
+                    mix_cdf(DEFAULT_DELAY_MIX), mix_cdf(SLOW_DELAY_MIX), strict=True
+                )
+            ),
+        ),
+    )
+}
+
+
+class KnownDelays(DelayEstimate):
+    """The true delay distribution, never updated: the planner then is the oracle."""
+
+    probe_share = 0.0
+
+    def __init__(self, cdf: tuple[float, ...]) -> None:
+        """Plan from `cdf` alone."""
+        super().__init__()
+        self._cdf = list(cdf)
+
+    def add(self, lower: float, upper: float) -> None:
+        """Learn nothing: the distribution is known."""
+
+    def cdf(self) -> list[float]:
+        """The true distribution."""
+        return list(self._cdf)

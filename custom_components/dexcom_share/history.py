@@ -1,0 +1,256 @@
+"""The local reading history: 90 days per entry, compact in memory and on disk.
+
+Share keeps only 24 hours, so the report, the glucose profile and the session
+detection read this history instead. It is immutable: `merged` returns a new one.
+A reading costs 11 bytes here (time, value and trend in three parallel arrays)
+instead of some 200 as a `GlucoseReading`.
+"""
+
+from array import array
+import base64
+import binascii
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+import math
+from operator import sub
+import struct
+from typing import Any, Final, Literal, Self, override
+import zlib
+
+from .const import HIGH_VALUE, LOW_VALUE
+from .models import GlucoseReading, Trend
+
+RETENTION: Final = timedelta(days=90)
+# A reading stamped further ahead of the clock than this is not kept (a bad uploader
+# or a clock not yet set); it could otherwise pose as the newest for long.
+FUTURE_TOLERANCE: Final = timedelta(minutes=5)
+# Twice what 90 days hold at the 5-minute cadence: a hard bound on memory and file size.
+MAX_READINGS: Final = 2 * 90 * 288
+STORAGE_VERSION: Final = 1
+
+# Dexcom's own trend numbers (0: none), so that stored codes never depend on the enum.
+TREND_CODES: Final[Mapping[Trend, int]] = {
+    Trend.RISING_QUICKLY: 1,
+    Trend.RISING: 2,
+    Trend.RISING_SLIGHTLY: 3,
+    Trend.STEADY: 4,
+    Trend.FALLING_SLIGHTLY: 5,
+    Trend.FALLING: 6,
+    Trend.FALLING_QUICKLY: 7,
+    Trend.NOT_COMPUTABLE: 8,
+    Trend.RATE_OUT_OF_RANGE: 9,
+}
+TRENDS_BY_CODE: Final[Mapping[int, Trend]] = {code: trend for trend, code in TREND_CODES.items()}
+
+type Typecode = Literal["q", "H", "I", "B"]
+TIME_TYPE: Final = "q"  # epoch seconds
+VALUE_TYPE: Final = "H"  # mg/dL
+STEP_TYPE: Final = "I"  # seconds from one stored reading to the next
+TREND_TYPE: Final = "B"
+
+
+def _epoch(moment: datetime) -> int:
+    """Whole epoch seconds: the history keeps one reading per second at most."""
+    return math.floor(moment.timestamp())
+
+
+def _packed(values: Iterable[int], typecode: Typecode) -> memoryview[int]:
+    """An immutable machine array of the values."""
+    return memoryview(array(typecode, values).tobytes()).cast(typecode)
+
+
+def _encoded(values: Sequence[int], typecode: Typecode) -> str:
+    """Little-endian, deflated and base64: one short JSON string instead of a list.
+
+    Home Assistant's storage indents JSON, which would put every number of a list
+    on its own line.
+    """
+    packed = struct.pack(f"<{len(values)}{typecode}", *values)
+    return base64.b64encode(zlib.compress(packed)).decode("ascii")
+
+
+def _decoded(text: Any, typecode: Typecode, count: int) -> array[int]:
+    """The values `_encoded` wrote; ValueError when they are not exactly `count`."""
+    if not isinstance(text, str):
+        raise TypeError("not a string")
+    size = struct.calcsize(f"<{count}{typecode}")
+    inflate = zlib.decompressobj()
+    # max_length stops a small file from expanding into gigabytes.
+    raw = inflate.decompress(base64.b64decode(text, validate=True), size + 1)
+    if len(raw) != size or not inflate.eof:
+        raise ValueError("wrong length")
+    return array(typecode, struct.unpack(f"<{count}{typecode}", raw))
+
+
+class ReadingHistory:
+    """Readings oldest first, one per second, at most 90 days old.
+
+    `times` (epoch seconds) and `values` (mg/dL; 39 is LOW, 401 HIGH) are parallel
+    read-only arrays, as are the trend codes (`TREND_CODES`, 0 for none).
+    """
+
+    __slots__ = ("_times", "_trend_codes", "_values")
+
+    def __init__(self) -> None:
+        """An empty history; `merged` and `from_dict` fill one."""
+        self._times = _packed((), TIME_TYPE)
+        self._values = _packed((), VALUE_TYPE)
+        self._trend_codes = b""
+
+    @classmethod
+    def _of(cls, times: memoryview[int], values: memoryview[int], trend_codes: bytes) -> Self:
+        history = cls()
+        history._times, history._values, history._trend_codes = times, values, trend_codes
+        return history
+
+    @property
+    def times(self) -> Sequence[int]:
+        """Epoch seconds of the readings, ascending."""
+        return self._times
+
+    @property
+    def values(self) -> Sequence[int]:
+        """mg/dL, parallel to `times`."""
+        return self._values
+
+    def __len__(self) -> int:
+        """How many readings are held."""
+        return len(self._times)
+
+    def _reading(self, index: int) -> GlucoseReading:
+        return GlucoseReading(
+            time=datetime.fromtimestamp(self._times[index], UTC),
+            value=self._values[index],
+            trend=TRENDS_BY_CODE.get(self._trend_codes[index]),
+        )
+
+    def __iter__(self) -> Iterator[GlucoseReading]:
+        """The readings, oldest first."""
+        return map(self._reading, range(len(self)))
+
+    def __reversed__(self) -> Iterator[GlucoseReading]:
+        """The readings, newest first (as `get_readings` answers)."""
+        return map(self._reading, reversed(range(len(self))))
+
+    @override
+    def __repr__(self) -> str:
+        if not self:
+            return "ReadingHistory(empty)"
+        first = datetime.fromtimestamp(self._times[0], UTC).isoformat()
+        last = datetime.fromtimestamp(self._times[-1], UTC).isoformat()
+        return f"ReadingHistory({len(self)} readings, {first} to {last})"
+
+    def since(self, start: datetime) -> ReadingHistory:
+        """The readings taken at or after `start` (times and values are not copied)."""
+        index = bisect_left(self._times, math.ceil(start.timestamp()))
+        return self._of(self._times[index:], self._values[index:], self._trend_codes[index:])
+
+    def _held(self, time: int) -> tuple[int, int] | None:
+        """Value and trend code held for this second, if any."""
+        index = bisect_left(self._times, time)
+        if index < len(self._times) and self._times[index] == time:
+            return self._values[index], self._trend_codes[index]
+        return None
+
+    def merged(
+        self, readings: Iterable[GlucoseReading], now: datetime
+    ) -> tuple[ReadingHistory, int]:
+        """These readings plus `readings`, and how many of those were not held as they are.
+
+        A reading replaces the one held for the same second (the later one wins within
+        `readings`). Readings older than the retention, further ahead of `now` than the
+        tolerance, or outside 39-401 mg/dL are dropped, as are held ones that have aged
+        out; beyond `MAX_READINGS` the oldest go. With nothing added and nothing aged
+        out, the same object comes back, so nothing needs saving.
+        """
+        oldest = math.ceil((now - RETENTION).timestamp())
+        newest = _epoch(now + FUTURE_TOLERANCE)
+        incoming: dict[int, tuple[int, int]] = {}
+        for reading in readings:
+            time = _epoch(reading.time)
+            if oldest <= time <= newest and LOW_VALUE <= reading.value <= HIGH_VALUE:
+                trend_code = 0 if reading.trend is None else TREND_CODES[reading.trend]
+                incoming[time] = (reading.value, trend_code)
+        changes = {time: held for time, held in incoming.items() if self._held(time) != held}
+        keep_from = bisect_left(self._times, oldest)
+        keep_until = bisect_right(self._times, newest)
+        if not changes and keep_from == 0 and keep_until == len(self):
+            return self, 0
+        # Readings before the oldest change are kept as they are, without unpacking.
+        split = keep_until
+        if changes:
+            split = max(keep_from, min(keep_until, bisect_left(self._times, min(changes))))
+        tail = {
+            self._times[index]: (self._values[index], self._trend_codes[index])
+            for index in range(split, keep_until)
+        }
+        tail.update(changes)
+        tail_times = sorted(tail)
+        # Over the bound, the oldest go: first from the kept part, then from the tail.
+        excess = max(0, split - keep_from + len(tail_times) - MAX_READINGS)
+        head_from = keep_from + min(excess, split - keep_from)
+        tail_times = tail_times[max(0, excess - (split - keep_from)) :]
+        merged = self._of(
+            _joined(self._times[head_from:split], tail_times, TIME_TYPE),
+            _joined(
+                self._values[head_from:split], (tail[time][0] for time in tail_times), VALUE_TYPE
+            ),
+            self._trend_codes[head_from:split] + bytes(tail[time][1] for time in tail_times),
+        )
+        return merged, len(changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A compact JSON-serialisable form: under 50 kB for 90 days of readings."""
+        times = self._times
+        return {
+            "version": STORAGE_VERSION,
+            "count": len(times),
+            "start": times[0] if times else 0,
+            "steps": _encoded(list(map(sub, times[1:], times[:-1], strict=True)), STEP_TYPE),
+            "values": _encoded(self._values, VALUE_TYPE),
+            "trends": _encoded(self._trend_codes, TREND_TYPE),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ReadingHistory:
+        """The history `to_dict` saved; empty for anything else (never raises)."""
+        try:
+            return cls._from_dict(data)
+        except ValueError, TypeError, OverflowError, OSError, KeyError, binascii.Error, zlib.error:
+            return cls()
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> ReadingHistory:
+        if not isinstance(data, Mapping) or data.get("version") != STORAGE_VERSION:
+            raise ValueError("unknown format")
+        count, start = data["count"], data["start"]
+        if type(count) is not int or type(start) is not int or not 0 <= count <= MAX_READINGS:
+            raise ValueError("bad header")
+        if count == 0:
+            return cls()
+        steps = _decoded(data["steps"], STEP_TYPE, count - 1)
+        values = _decoded(data["values"], VALUE_TYPE, count)
+        trend_codes = _decoded(data["trends"], TREND_TYPE, count)
+        if (
+            0 in steps
+            or min(values) < LOW_VALUE
+            or max(values) > HIGH_VALUE
+            or max(trend_codes) > max(TRENDS_BY_CODE)
+        ):
+            raise ValueError("out of range")
+        times = array(TIME_TYPE, accumulate(steps, initial=start))
+        # Both ends must be dates (an absurd start would break every reader later).
+        datetime.fromtimestamp(start, UTC)
+        datetime.fromtimestamp(times[-1], UTC)
+        return cls._of(
+            memoryview(times.tobytes()).cast(TIME_TYPE),
+            memoryview(values.tobytes()).cast(VALUE_TYPE),
+            trend_codes.tobytes(),
+        )
+
+
+def _joined(head: memoryview[int], tail: Iterable[int], typecode: Typecode) -> memoryview[int]:
+    """`head` (copied as bytes, not unpacked) followed by `tail`."""
+    return memoryview(head.tobytes() + array(typecode, tail).tobytes()).cast(typecode)

@@ -1,0 +1,74 @@
+"""The options' sensor type and report period: shown, checked, stored, applied at once."""
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import NOW
+from .entities import PREFIX
+
+EXPIRES = f"sensor.{PREFIX}_sensor_expires"
+TIME_IN_RANGE = f"sensor.{PREFIX}_report_time_in_range"
+FIRST_STEP = {
+    "unit_of_measurement": "mg/dL",
+    "stale_minutes": 15,
+    "sensor_type": "g7_15_day",
+    "report_days": "30",
+}
+
+
+def defaults(result: dict[str, Any]) -> dict[str, Any]:
+    """What a form shows before the user changes anything."""
+    return {marker.schema: marker.default() for marker in result["data_schema"].schema}
+
+
+async def test_sensor_type_and_report_period(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """G7 and 14 days at first; a G7 15 Day over 30 days, then the thresholds, then saved."""
+    await hass.services.async_call(
+        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: f"button.{PREFIX}_sensor_replaced"}
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(EXPIRES).state == (NOW + timedelta(days=10, hours=12)).isoformat()
+    assert hass.states.get(TIME_IN_RANGE).attributes["days"] == 14
+
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert defaults(result) == {
+        "unit_of_measurement": "mg/dL",
+        "stale_minutes": 15,
+        "sensor_type": "g7",
+        "report_days": "14",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], FIRST_STEP)
+    assert result["step_id"] == "thresholds"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], defaults(result))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options["sensor_type"] == "g7_15_day"
+    assert init_integration.options["report_days"] == 30
+
+    # Applied without a reload: 15 days and 12 hours from the press, a 30-day report.
+    assert hass.states.get(EXPIRES).state == (NOW + timedelta(days=15, hours=12)).isoformat()
+    assert hass.states.get(TIME_IN_RANGE).attributes["days"] == 30
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert defaults(result) == FIRST_STEP
+
+
+@pytest.mark.parametrize(("field", "value"), [("sensor_type", "g5"), ("report_days", "45")])
+async def test_only_offered_choices(
+    hass: HomeAssistant, init_integration: MockConfigEntry, field: str, value: str
+) -> None:
+    """A sensor type or period the form does not offer is refused, nothing stored."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**FIRST_STEP, field: value}
+        )
+    assert "sensor_type" not in init_integration.options
