@@ -182,4 +182,7 @@ async def test_expiring_soon_and_the_repair_issue(
     assert (issue is not None) == after[1]
     if issue is not None:
         # 12:10 UTC on Sunday 22 November is 04:10 in the tests' US/Pacific.
-        assert issue.translation_placeholders == {"title": "jane.sharer", "expires": "2026-11-22 04:10"}
+        assert issue.translation_placeholders == {
+            "title": "jane.sharer",
+            "expires": "2026-11-22 04:10",
+        }
