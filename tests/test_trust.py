@@ -226,6 +226,8 @@ async def test_account_id_in_any_spelling(
     result = await login_flow(hass, spelling, entry=entry)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 # 5 --------------------------------------------------------------------------------
