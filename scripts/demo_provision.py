@@ -24,7 +24,7 @@ SHARE_USERNAME = "demo@example.com"
 SHARE_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
 TIMEOUT = 30
 # Raise when dashboard() changes: an existing demo then gets the new dashboard.
-DASHBOARD_VERSION = 3
+DASHBOARD_VERSION = 4
 
 
 def wait_for(url: str, seconds: float) -> None:
@@ -178,12 +178,6 @@ def dashboard(entry_id: str, device_id: str) -> dict[str, Any]:
                         "days_to_show": 1,
                         "stat_types": ["mean", "min", "max"],
                         "chart_type": "line",
-                    },
-                    {
-                        "type": "history-graph",
-                        "title": "Glucose since the demo started",
-                        "hours_to_show": 24,
-                        "entities": [f"sensor.{PREFIX}_glucose_value"],
                     },
                     {
                         "type": "gauge",

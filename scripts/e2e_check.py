@@ -130,6 +130,8 @@ return arguments[0].map((card) => {
       delta: text(row, '.delta'),
       age: text(row, '.age'),
       graph: row.querySelector('.graph')?.getAttribute('aria-label') ?? null,
+      graph_points: (row.querySelector('.graph .line')?.getAttribute('d') ?? '')
+        .split(/[ML]/).filter(Boolean).length,
       overflows: row.scrollWidth > row.clientWidth + 1,
     })),
   };
@@ -487,6 +489,22 @@ def check_card(driver: webdriver.Chrome, api: Api, device_ids: dict[str, str]) -
     assert row["range"] in RANGE_NAMES, row
     assert row["range_name"] == RANGE_NAMES[row["range"]], row
     assert "target range" in (row["graph"] or ""), row
+    # The simulator's 24 h are older than the recorder's first state: the line comes
+    # from the integration's readings (get_readings), a point every 5 minutes.
+    row = wait_until(
+        "the card's graph to show 3 hours of readings",
+        lambda: next(
+            (
+                r
+                for card in card_rows(driver)
+                for r in card["rows"]
+                if r["device"] == device_ids[VALUE] and r["graph_points"] >= 30
+            ),
+            None,
+        ),
+        60,
+        1,
+    )
     print(
         f"e2e: the card shows {row['value']} {row['unit']} {row['arrow']} "
         f"({row['arrow_title']}), {row['delta']}, {row['age']}, {row['range_name']}"
@@ -599,6 +617,15 @@ const done = arguments[arguments.length - 1];
   same('a gap splits the line', gap.path.split('M').length - 1, 2);
   same('the line stops at the last reading, 15 min before unavailable',
        gap.path.split(' ')[1], `L25,${gap.path.split(' ')[0].split(',')[1]}`);
+  const earlier = card.withEarlierReadings([{t: 40 * minute, s: '130'}], [
+    {time: new Date(35 * minute).toISOString(), value_mg_dl: 125},
+    {time: new Date(40 * minute).toISOString(), value_mg_dl: 130},
+    {time: new Date(5 * minute).toISOString(), value_mg_dl: 100},
+    {time: new Date(0).toISOString(), value_mg_dl: 95},
+  ]);
+  same('readings before the first state, oldest first, a gap marked',
+       earlier.map((p) => `${p.t / minute}:${p.s}`).join(),
+       '0:95,5:100,20:unavailable,35:125,40:130');
   for (const bad of [{hours_to_show: 0}, {hours_to_show: 25}, {hours_to_show: 2.5},
                      {devices: 'abc'}, {show_graph: 'yes'}]) {
     try { card.checkConfig(bad); failures.push(`accepted ${JSON.stringify(bad)}`); } catch {}

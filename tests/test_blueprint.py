@@ -383,3 +383,29 @@ async def test_no_data_in_quiet_hours(
     await advance(hass, freezer, timedelta(minutes=40))
     assert hass.states.get(DATA_STALE).state == "on"
     assert phone == []
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_one_alerts_snooze_silences_the_others(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phone: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Snoozed from the urgent-low alert, the no-data alert waits for the snooze to end."""
+    await add_automations(hass, urgent_low(lights={}), no_data())
+    account.add_readings(readings_until(NOW + timedelta(minutes=14), [90, 75, 60]))
+    await advance(hass, freezer, timedelta(minutes=15))
+    assert alerts(phone) == ["Glucose is 60 mg/dL."]
+    await press(hass, SNOOZE_ACTION.format("URGENT_LOW"))
+    assert hass.states.get(SNOOZE).state == snoozed_until(hass, 30)
+
+    # No reading after 04:14: stale at 04:29, due at 04:39, snoozed until 04:45.
+    await advance(hass, freezer, timedelta(minutes=28))
+    assert hass.states.get(DATA_STALE).state == "on"
+    assert alerts(phone) == ["Glucose is 60 mg/dL."]
+    await advance(hass, freezer, timedelta(minutes=4))
+    assert alerts(phone)[1:] == [
+        "No new glucose reading from Dexcom Share (data stale since 04:29)."
+    ]

@@ -281,6 +281,29 @@ export function sparkline(changes, start, end, range, unit, newestReading) {
   };
 }
 
+/**
+ * State changes extended back with the integration's own readings (`get_readings`,
+ * newest first): the recorder holds states only from when it started recording the
+ * entity, the integration holds up to 90 days. Readings more than 15 minutes apart
+ * end the line there, as the entity's own state would have.
+ */
+export function withEarlierReadings(changes, readings) {
+  const firstChange = changes.length ? changes[0].t : Infinity;
+  const earlier = readings
+    .map((reading) => ({ t: Date.parse(reading.time), v: Number(reading.value_mg_dl) }))
+    .filter((reading) => reading.t < firstChange && Number.isFinite(reading.v))
+    .sort((a, b) => a.t - b.t);
+  const points = [];
+  earlier.forEach((reading, index) => {
+    points.push({ t: reading.t, s: String(reading.v) });
+    const next = index + 1 < earlier.length ? earlier[index + 1].t : firstChange;
+    if (next - reading.t > CURRENT_FOR_MS) {
+      points.push({ t: reading.t + CURRENT_FOR_MS, s: "unavailable" });
+    }
+  });
+  return [...points, ...changes];
+}
+
 let registryIndex = { entities: null, devices: null, byDevice: new Map(), sorted: [] };
 
 /**
@@ -645,11 +668,41 @@ function defineElements() {
           }
           this._recordChanges();
           this._render();
+          return Promise.all(
+            entityIds.map((entityId) => this._extendWithReadings(entityId, start, key))
+          );
         })
         .catch(() => {
           // No history (the recorder is off): the graph shows its band only, and the
           // next refresh tries again.
           this._series = {};
+        });
+    }
+
+    /** Fill the window's start, before the recorder's first state, from the integration. */
+    _extendWithReadings(entityId, start, key) {
+      const series = this._series[entityId] || [];
+      if (series.length && series[0].t <= start.getTime() + READING_PERIOD_MS) return null;
+      const deviceId = this._hass.entities?.[entityId]?.device_id;
+      const entryId = this._hass.devices?.[deviceId]?.config_entries?.[0];
+      if (!entryId) return null;
+      const minutes = Math.ceil((Date.now() - start.getTime()) / 60000);
+      return this._hass
+        .callWS({
+          type: "call_service",
+          domain: DOMAIN,
+          service: "get_readings",
+          service_data: { config_entry_id: entryId, minutes },
+          return_response: true,
+        })
+        .then((result) => {
+          if (this._historyKey !== key || this._series[entityId] !== series) return;
+          const readings = result?.response?.readings || [];
+          this._series[entityId] = withEarlierReadings(series, readings);
+          this._render();
+        })
+        .catch(() => {
+          // The entry is not loaded: the graph starts where the recorder's history does.
         });
     }
 
