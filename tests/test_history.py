@@ -219,6 +219,11 @@ def _valid() -> dict[str, Any]:
         _valid() | {"values": _encoded(b"\x64\0" * 1_000_000)},  # far more than announced
         _valid() | {"trends": _encoded(b"\x04\x0a")},  # no trend has code 10
         {key: value for key, value in _valid().items() if key != "trends"},
+        _valid() | {"unwatched": [[5, 3]]},
+        _valid() | {"unwatched": [[1, 2, 3]]},
+        _valid() | {"unwatched": [["a", "b"]]},
+        _valid() | {"unwatched": [[1, 2]] * 91},
+        _valid() | {"unwatched": 7},
     ],
 )
 def test_malformed_stored_history_gives_an_empty_one(broken: Any) -> None:
@@ -295,7 +300,7 @@ json_values = st.recursive(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    key=st.sampled_from(["version", "count", "start", "steps", "values", "trends"]),
+    key=st.sampled_from(["version", "count", "start", "steps", "values", "trends", "unwatched"]),
     value=json_values,
 )
 def test_any_stored_field_is_safe(key: str, value: Any) -> None:

@@ -7,7 +7,13 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -15,10 +21,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.models import GlucoseReading
-from share_simulator import Account, Reading
+from share_simulator import Account, Reading, ShareSimulator
 
-from .conftest import NOW, readings_until
-from .entities import PREFIX
+from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until
+from .entities import PREFIX, TIME_IN_RANGE, VALUE
 from .helpers import advance
 from .seed import store_history, store_sensor_started
 from .test_trust import restart
@@ -186,3 +192,67 @@ async def test_expiring_soon_and_the_repair_issue(
             "title": "jane.sharer",
             "expires": "2026-11-22 04:10",
         }
+
+
+@pytest.mark.usefixtures("account")
+async def test_a_day_away_is_no_sensor_change(
+    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Home Assistant off for 30 hours, the same sensor throughout: no session made up.
+
+    Not from the readings Share no longer holds, then or after a restart.
+    """
+    away = NOW - timedelta(hours=30)
+    store_history(
+        hass_storage,
+        config_entry.entry_id,
+        every_five_minutes(away - timedelta(days=5), away),
+        away,
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(config_entry.runtime_data.state.history.unwatched) == 1
+    assert hass.states.get(STARTED).state == STATE_UNKNOWN
+
+    await restart(hass, config_entry)
+    assert len(config_entry.runtime_data.state.history.unwatched) == 1
+    assert hass.states.get(STARTED).state == STATE_UNKNOWN
+
+
+async def test_report_and_session_stay_available_without_readings_from_share(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    frozen_now: datetime,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Nothing on Share for 25 hours: the report and the session stay available.
+
+    The current reading and the 24-hour figures do not; the report and the session come
+    from the local history and the user's press.
+    """
+    share.state.add_account(
+        username=USERNAME,
+        email=EMAIL,
+        phone=PHONE,
+        password=PASSWORD,
+        account_id=ACCOUNT_ID,
+        readings=[],
+    )
+    last = frozen_now - timedelta(hours=25)
+    store_history(
+        hass_storage,
+        config_entry.entry_id,
+        every_five_minutes(last - timedelta(days=13), last),
+        last,
+    )
+    store_sensor_started(hass_storage, config_entry.entry_id, frozen_now - timedelta(days=3))
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+    assert hass.states.get(TIME_IN_RANGE).state == STATE_UNAVAILABLE
+    assert hass.states.get(f"sensor.{PREFIX}_report_time_in_range").state == "100.0"
+    assert shown_time(hass, STARTED) == frozen_now - timedelta(days=3)
+    assert shown_time(hass, EXPIRES) == frozen_now - timedelta(days=3) + G7_LIFETIME
+    assert config_entry.runtime_data.state.history_store._private

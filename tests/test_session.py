@@ -31,10 +31,11 @@ def every_five_minutes(start: datetime, end: datetime) -> list[GlucoseReading]:
 
 
 def held(*batches: Iterable[GlucoseReading]) -> ReadingHistory:
-    """The history after these batches arrived, in order."""
+    """The history after these batches arrived, in order, each just after its newest reading."""
     history = ReadingHistory()
-    for batch in batches:
-        history, _ = history.merged(batch, T0 + timedelta(days=3))
+    for batch in map(list, batches):
+        arrived = max((reading.time for reading in batch), default=T0) + timedelta(minutes=1)
+        history, _ = history.merged(batch, arrived)
     return history
 
 
@@ -104,9 +105,12 @@ def test_newest_confirmed_change_wins() -> None:
         every_five_minutes(first + timedelta(minutes=40), T0),
         every_five_minutes(T0 + timedelta(minutes=45), T0 + timedelta(hours=2)),
     ]
-    history = held(*readings)
+    # Ten days arrive at once (a restored history), not as Share's 24 hours.
+    now = T0 + timedelta(hours=2)
+    history, _ = ReadingHistory().merged([r for batch in readings for r in batch], now)
     assert detect_session_start(history, SensorType.G7) == T0 + timedelta(minutes=15)
-    assert detect_session_start(held(*readings[:2]), SensorType.G7) == first + timedelta(minutes=10)
+    history, _ = ReadingHistory().merged([r for batch in readings[:2] for r in batch], now)
+    assert detect_session_start(history, SensorType.G7) == first + timedelta(minutes=10)
 
 
 def test_nothing_to_detect() -> None:
@@ -210,3 +214,35 @@ def test_detection_properties(gaps: list[int], sensor_type: SensorType) -> None:
     filled, _ = history.merged(backfill, readings[-1].time)
     assert detect_session_start(filled, sensor_type) is None
     assert unconfirmed_hole(filled, sensor_type) is None
+
+
+def test_a_day_away_is_no_sensor_change() -> None:
+    """Home Assistant off for 30 hours: that hole says nothing about the sensor.
+
+    The readings Share no longer holds are missing either way; a warm-up within Share's
+    24 hours still counts.
+    """
+    stop = T0 - timedelta(hours=30)
+    before = every_five_minutes(T0 - timedelta(days=2), stop)
+    history, _ = ReadingHistory().merged(before, stop)
+    window = every_five_minutes(T0 - timedelta(hours=24) + timedelta(minutes=2), T0)
+    away, _ = history.merged(window, T0)
+    assert away.unwatched == ((int(stop.timestamp()), int((T0 - timedelta(hours=24)).timestamp())),)
+    assert detect_session_start(away, SensorType.G7) is None
+    assert unconfirmed_hole(away, SensorType.G7) is None
+    restored = ReadingHistory.from_dict(away.to_dict())
+    assert restored.unwatched == away.unwatched
+    assert detect_session_start(restored, SensorType.G7) is None
+
+    first_new = T0 - timedelta(hours=20)
+    changed, _ = history.merged(every_five_minutes(first_new, T0), T0)
+    assert detect_session_start(changed, SensorType.G7) == first_new - timedelta(minutes=30)
+
+
+def test_outages_shorter_than_a_day_are_watched() -> None:
+    """Share down for 23 hours: its answer covers the whole outage, nothing is unwatched."""
+    stop = T0 - timedelta(hours=23)
+    history, _ = ReadingHistory().merged(every_five_minutes(T0 - timedelta(days=1), stop), stop)
+    history, _ = history.merged(every_five_minutes(stop + FIVE * 40, T0), T0)
+    assert history.unwatched == ()
+    assert detect_session_start(history, SensorType.G7) == stop + FIVE * 40 - timedelta(minutes=30)

@@ -28,6 +28,10 @@ RETENTION: Final = timedelta(days=90)
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 # Twice what 90 days hold at the 5-minute cadence: a hard bound on memory and file size.
 MAX_READINGS: Final = 2 * 90 * 288
+SHARE_REACH: Final = timedelta(hours=24)
+"""How far back Share answers: older readings missed while nobody watched are gone."""
+MAX_UNWATCHED: Final = 90
+"""Spans kept where nothing was watched (one per outage of over a day)."""
 STORAGE_VERSION: Final = 1
 
 # Dexcom's own trend numbers (0: none), so that stored codes never depend on the enum.
@@ -88,22 +92,37 @@ class ReadingHistory:
     """Readings oldest first, one per second, at most 90 days old.
 
     `times` (epoch seconds) and `values` (mg/dL; 39 is LOW, 401 HIGH) are parallel
-    read-only arrays, as are the trend codes (`TREND_CODES`, 0 for none).
+    read-only arrays, as are the trend codes (`TREND_CODES`, 0 for none). `unwatched`
+    holds the spans nobody could see: Home Assistant, the entry or Share was away for
+    longer than Share keeps readings, so a hole there says nothing about the sensor.
     """
 
-    __slots__ = ("_times", "_trend_codes", "_values")
+    __slots__ = ("_times", "_trend_codes", "_unwatched", "_values")
 
     def __init__(self) -> None:
         """An empty history; `merged` and `from_dict` fill one."""
         self._times = _packed((), TIME_TYPE)
         self._values = _packed((), VALUE_TYPE)
         self._trend_codes = b""
+        self._unwatched: tuple[tuple[int, int], ...] = ()
 
     @classmethod
-    def _of(cls, times: memoryview[int], values: memoryview[int], trend_codes: bytes) -> Self:
+    def _of(
+        cls,
+        times: memoryview[int],
+        values: memoryview[int],
+        trend_codes: bytes,
+        unwatched: tuple[tuple[int, int], ...] = (),
+    ) -> Self:
         history = cls()
         history._times, history._values, history._trend_codes = times, values, trend_codes
+        history._unwatched = unwatched
         return history
+
+    @property
+    def unwatched(self) -> tuple[tuple[int, int], ...]:
+        """(start, end) epoch seconds of the spans nobody could see, oldest first."""
+        return self._unwatched
 
     @property
     def times(self) -> Sequence[int]:
@@ -145,7 +164,9 @@ class ReadingHistory:
     def since(self, start: datetime) -> ReadingHistory:
         """The readings taken at or after `start` (times and values are not copied)."""
         index = bisect_left(self._times, math.ceil(start.timestamp()))
-        return self._of(self._times[index:], self._values[index:], self._trend_codes[index:])
+        return self._of(
+            self._times[index:], self._values[index:], self._trend_codes[index:], self._unwatched
+        )
 
     def _held(self, time: int) -> tuple[int, int] | None:
         """Value and trend code held for this second, if any."""
@@ -164,6 +185,9 @@ class ReadingHistory:
         tolerance, or outside 39-401 mg/dL are dropped, as are held ones that have aged
         out; beyond `MAX_READINGS` the oldest go. With nothing added and nothing aged
         out, the same object comes back, so nothing needs saving.
+
+        Readings arriving while the newest one held is older than Share's reach mark
+        the span between them as unwatched.
         """
         oldest = math.ceil((now - RETENTION).timestamp())
         newest = _epoch(now + FUTURE_TOLERANCE)
@@ -178,6 +202,11 @@ class ReadingHistory:
         keep_until = bisect_right(self._times, newest)
         if not changes and keep_from == 0 and keep_until == len(self):
             return self, 0
+        unwatched = self._unwatched
+        reach = _epoch(now - SHARE_REACH)
+        if self and changes and self._times[-1] < reach:
+            unwatched = (*unwatched, (self._times[-1], reach))
+        unwatched = tuple(span for span in unwatched if span[1] >= oldest)[-MAX_UNWATCHED:]
         # Readings before the oldest change are kept as they are, without unpacking.
         split = keep_until
         if changes:
@@ -198,6 +227,7 @@ class ReadingHistory:
                 self._values[head_from:split], (tail[time][0] for time in tail_times), VALUE_TYPE
             ),
             self._trend_codes[head_from:split] + bytes(tail[time][1] for time in tail_times),
+            unwatched,
         )
         return merged, len(changes)
 
@@ -211,6 +241,7 @@ class ReadingHistory:
             "steps": _encoded(list(map(sub, times[1:], times[:-1], strict=True)), STEP_TYPE),
             "values": _encoded(self._values, VALUE_TYPE),
             "trends": _encoded(self._trend_codes, TREND_TYPE),
+            "unwatched": [list(span) for span in self._unwatched],
         }
 
     @classmethod
@@ -228,6 +259,15 @@ class ReadingHistory:
         count, start = data["count"], data["start"]
         if type(count) is not int or type(start) is not int or not 0 <= count <= MAX_READINGS:
             raise ValueError("bad header")
+        unwatched = tuple((start_, end) for start_, end in data.get("unwatched", ()))
+        if (
+            not all(
+                type(start_) is int and type(end) is int and start_ < end
+                for start_, end in unwatched
+            )
+            or len(unwatched) > MAX_UNWATCHED
+        ):
+            raise ValueError("bad unwatched spans")
         if count == 0:
             return cls()
         steps = _decoded(data["steps"], STEP_TYPE, count - 1)
@@ -248,6 +288,7 @@ class ReadingHistory:
             memoryview(times.tobytes()).cast(TIME_TYPE),
             memoryview(values.tobytes()).cast(VALUE_TYPE),
             trend_codes.tobytes(),
+            unwatched,
         )
 
 

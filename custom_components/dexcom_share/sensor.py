@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum, auto
 from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
@@ -84,6 +85,17 @@ def _thresholds(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+class Needs(Enum):
+    """What a sensor needs to be available."""
+
+    CURRENT_READING = auto()
+    """The reading and what is computed from it: never shown once 15 minutes old."""
+    READING_IN_24_H = auto()
+    """The reading time and the 24-hour figures, from Share's 24 hours."""
+    NOTHING = auto()
+    """The report and the sensor session: the local history and the user's button."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class DexcomShareSensorEntityDescription(SensorEntityDescription):
     """A sensor computed from the readings held."""
@@ -92,9 +104,7 @@ class DexcomShareSensorEntityDescription(SensorEntityDescription):
     attributes_fn: Callable[[Snapshot], dict[str, Any]] | None = None
     unit_fn: Callable[[Snapshot], str] | None = None
     """The unit, when it follows the options (from the same snapshot as the value)."""
-    needs_current: bool = True
-    """Unavailable without a current reading (the 24-hour and report figures, the
-    reading time and the sensor session are not: they describe the past or the sensor)."""
+    needs: Needs = Needs.CURRENT_READING
 
 
 def _report_percentage(
@@ -107,7 +117,7 @@ def _report_percentage(
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        needs_current=False,
+        needs=Needs.NOTHING,
         entity_registry_enabled_default=enabled,
         value_fn=_report(figure),
         attributes_fn=_report_period,
@@ -142,7 +152,7 @@ SENSORS: Final = (
         key="reading_time",
         translation_key="reading_time",
         device_class=SensorDeviceClass.TIMESTAMP,
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         value_fn=lambda snapshot: snapshot.newest.time if snapshot.newest else None,
     ),
     DexcomShareSensorEntityDescription(
@@ -190,7 +200,7 @@ SENSORS: Final = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         value_fn=_daily(lambda daily: daily.time_in_range),
     ),
     DexcomShareSensorEntityDescription(
@@ -200,7 +210,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.time_below_range),
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
     DexcomShareSensorEntityDescription(
@@ -210,7 +220,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.time_above_range),
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
     DexcomShareSensorEntityDescription(
@@ -220,7 +230,7 @@ SENSORS: Final = (
         value_fn=_daily(lambda daily: daily.mean),
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
     DexcomShareSensorEntityDescription(
@@ -230,7 +240,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         value_fn=_daily(lambda daily: daily.gmi),
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
     DexcomShareSensorEntityDescription(
@@ -240,7 +250,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.cv),
-        needs_current=False,
+        needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
     # The report period's figures. Enabled: time in range (the consensus's main
@@ -257,7 +267,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
-        needs_current=False,
+        needs=Needs.NOTHING,
         entity_registry_enabled_default=False,
         value_fn=_report(lambda report: report.mean),
         attributes_fn=_report_period,
@@ -268,7 +278,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
-        needs_current=False,
+        needs=Needs.NOTHING,
         entity_registry_enabled_default=False,
         value_fn=_report(lambda report: report.sd),
         attributes_fn=_report_period,
@@ -282,7 +292,7 @@ SENSORS: Final = (
         key="sensor_started",
         translation_key="sensor_started",
         device_class=SensorDeviceClass.TIMESTAMP,
-        needs_current=False,
+        needs=Needs.NOTHING,
         value_fn=_session(lambda session: session.start),
         attributes_fn=_session_source,
     ),
@@ -290,7 +300,7 @@ SENSORS: Final = (
         key="sensor_expires",
         translation_key="sensor_expires",
         device_class=SensorDeviceClass.TIMESTAMP,
-        needs_current=False,
+        needs=Needs.NOTHING,
         value_fn=_session(lambda session: session.expires),
     ),
 )
@@ -332,9 +342,12 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
         not hide one that still is.
         """
         snapshot = self.coordinator.data
-        if self.entity_description.needs_current:
-            return snapshot.current is not None
-        return snapshot.newest is not None
+        match self.entity_description.needs:
+            case Needs.CURRENT_READING:
+                return snapshot.current is not None
+            case Needs.READING_IN_24_H:
+                return snapshot.newest is not None
+        return True
 
     @property
     @override

@@ -65,16 +65,27 @@ class Hole:
 
 
 def _holes(history: ReadingHistory, warm_up: timedelta) -> list[Hole]:
-    """The holes as long as the warm-up or longer, newest first."""
+    """The holes as long as the warm-up or longer, newest first.
+
+    Only the watched part of a hole counts: after a day away, the readings Share no
+    longer held are missing whether or not the sensor changed.
+    """
     times = history.times
     seconds = warm_up.total_seconds()
-    return [
-        Hole(
-            datetime.fromtimestamp(times[index - 1], UTC), datetime.fromtimestamp(times[index], UTC)
+    holes = []
+    for index in range(len(times) - 1, 0, -1):
+        before, after = times[index - 1], times[index]
+        if after - before < seconds:
+            continue
+        watched_from = max(
+            (end for start, end in history.unwatched if start < after and end > before),
+            default=before,
         )
-        for index in range(len(times) - 1, 0, -1)
-        if times[index] - times[index - 1] >= seconds
-    ]
+        if after - watched_from >= seconds:
+            holes.append(
+                Hole(datetime.fromtimestamp(before, UTC), datetime.fromtimestamp(after, UTC))
+            )
+    return holes
 
 
 def _confirmed(history: ReadingHistory, hole: Hole) -> bool:

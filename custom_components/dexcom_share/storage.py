@@ -115,7 +115,11 @@ async def async_entry_state(hass: HomeAssistant, entry_id: str) -> EntryState:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True, atomic_writes=True
         )
         history_store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.history", atomic_writes=True
+            hass,
+            STORAGE_VERSION,
+            f"{DOMAIN}.{entry_id}.history",
+            private=True,
+            atomic_writes=True,
         )
         stored = await _async_load(store)
         history = ReadingHistory.from_dict(await _async_load(history_store))
