@@ -4,6 +4,7 @@ NOW is 04:00 in the tests' time zone (US/Pacific). Readings keep arriving throug
 Share simulator; the companion app's buttons are `mobile_app_notification_action` events.
 """
 
+from collections.abc import AsyncGenerator
 from datetime import timedelta
 from pathlib import Path
 import shutil
@@ -32,10 +33,18 @@ CLEAR = "clear_notification"
 
 
 @pytest.fixture
-def blueprints(hass: HomeAssistant, tmp_path: Path) -> None:
-    """The blueprints installed in a fresh configuration folder."""
+async def blueprints(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
+    """The blueprints installed in a fresh configuration folder.
+
+    The automations are turned off at the end: their 5-minute re-check is a timer.
+    """
     shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "dexcom_share")
     hass.config.config_dir = str(tmp_path)
+    yield
+    if hass.services.has_service(AUTOMATION_DOMAIN, "turn_off"):
+        await hass.services.async_call(
+            AUTOMATION_DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+        )
 
 
 @pytest.fixture
@@ -409,3 +418,62 @@ async def test_one_alerts_snooze_silences_the_others(
     assert alerts(phone)[1:] == [
         "No new glucose reading from Dexcom Share (data stale since 04:29)."
     ]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_a_new_low_after_acknowledge_alerts_at_once(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phone: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A press does not restart the cooldown: once its snooze is over, a new low alerts.
+
+    And a low that goes on alerts again every cooldown (30 minutes).
+    """
+    await add_automations(hass, urgent_low(lights={}))
+    account.add_readings(readings_until(NOW + timedelta(minutes=14), [90, 75, 60]))
+    await advance(hass, freezer, timedelta(minutes=15))
+    values = [70, 80, 90, 90, 90, 90, 62] + [60] * 14  # 04:19 ... 05:59
+    account.add_readings(readings_until(NOW + timedelta(minutes=119), values))
+    await advance(hass, freezer, timedelta(minutes=10))
+    await press(hass, ACKNOWLEDGE_ACTION.format("URGENT_LOW"))  # snoozed until 04:40
+    await advance(hass, freezer, timedelta(minutes=26))  # 04:51; 62 since 04:49
+    assert alerts(phone) == ["Glucose is 60 mg/dL.", "Glucose is 62 mg/dL."]
+    await advance(hass, freezer, timedelta(minutes=30))  # 05:21
+    assert alerts(phone)[2:] == ["Glucose is still low: 60 mg/dL."]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_a_low_held_back_by_quiet_hours_alerts_when_they_end(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phone: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Low from 04:14 in quiet hours until 04:30: the alert comes at 04:30, not never."""
+    await add_automations(hass, urgent_low(lights={}, quiet_start="22:00:00", quiet_end="04:30:00"))
+    account.add_readings(readings_until(NOW + timedelta(minutes=89), [90, 75] + [55] * 16))
+    await advance(hass, freezer, timedelta(minutes=29))
+    assert phone == []
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert alerts(phone) == ["Glucose is still low: 55 mg/dL."]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_high_held_back_by_quiet_hours_alerts_when_they_end(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phone: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """High since 04:04 in quiet hours until 04:30: the alert comes at 04:30."""
+    await add_automations(hass, high_glucose(quiet_start="22:00:00", quiet_end="04:30:00"))
+    account.add_readings(readings_until(NOW + timedelta(minutes=89), [200] + [300] * 17))
+    await advance(hass, freezer, timedelta(minutes=29))
+    assert phone == []
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert alerts(phone) == ["Glucose is still high: 300 mg/dL."]
