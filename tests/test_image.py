@@ -140,3 +140,27 @@ async def test_available_while_share_fails(
     await advance(hass, freezer, timedelta(minutes=30))
     assert drawn_at(hass) == NOW
     assert await fetch_png(hass)
+
+
+async def test_a_failed_drawing_is_tried_again_in_an_hour(
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A drawing that raises is logged once and tried at the next hour, not every poll.
+
+    Our own drawing function is patched to fail: neither Share nor the simulator can
+    make Pillow fail.
+    """
+    with patch.object(image, "draw_profile", side_effect=ValueError("broken")) as failing:
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+        account.add_readings(readings_until(NOW + timedelta(minutes=54), [120] * 11))
+        await advance(hass, freezer, timedelta(minutes=55))
+        assert failing.call_count == 1
+        assert caplog.text.count("Could not draw the glucose profile") == 1
+        assert hass.states.get(PROFILE).state == "unknown"
+    await advance(hass, freezer, timedelta(minutes=10))
+    assert drawn_at(hass) >= NOW + timedelta(hours=1)

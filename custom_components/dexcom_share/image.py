@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .agp import glucose_profile, render_agp_png
+from .const import LOGGER
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
 from .history import ReadingHistory
@@ -106,17 +107,22 @@ class DexcomShareGlucoseProfile(DexcomShareEntity, ImageEntity):
     async def _async_draw(self, snapshot: Snapshot, history: ReadingHistory) -> None:
         """Draw the history the snapshot was built from, then show it."""
         try:
-            self._png = await self.hass.async_add_executor_job(
+            png = await self.hass.async_add_executor_job(
                 draw_profile,
                 history,
                 snapshot,
                 self.hass.config.time_zone,
                 f"Dexcom {self.coordinator.config_entry.title}",
             )
+        except Exception:  # noqa: BLE001
+            # A drawing that fails once fails again: try at the next hour, not every poll.
+            LOGGER.exception("Could not draw the glucose profile; trying again in an hour")
+        else:
+            self._png = png
+            self._attr_image_last_updated = snapshot.at
         finally:
             self._drawing = False
         self._drawn = (snapshot.at, snapshot.options.unit, snapshot.options.report_days)
-        self._attr_image_last_updated = snapshot.at
         self.async_write_ha_state()
         # The options may have changed while this one was drawn.
         self._draw_if_due()
