@@ -4,7 +4,8 @@ Session expiry, outages, lockouts and start-up failures are in the fault suite
 (test_faults.py); restarts and the review's defects in test_trust.py.
 """
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -12,7 +13,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from share_simulator import Account, Fault, ShareSimulator
+from share_simulator import Account, Fault, Reading, ShareSimulator
 from share_simulator.model import READ
 
 from .conftest import NOW, readings_until
@@ -111,3 +112,50 @@ async def test_manual_refresh_keeps_the_schedule(
     await advance(hass, freezer, timedelta(minutes=2, seconds=29))
     assert hass.states.get(VALUE).state == "125"
     assert share.state.request_count(READ) == 3
+
+
+def _served(readings: list[Reading], at: datetime | None = None) -> list[Reading]:
+    """Readings on Share 20 s after they were taken, or all at `at` (a late backfill)."""
+    return [
+        replace(reading, available_at=at.timestamp() if at else reading.time + 20)
+        for reading in readings
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sensor_type", "lost", "late"),
+    [
+        ("g7", 4, timedelta(minutes=3)),
+        ("g6", 20, timedelta(minutes=3)),
+        ("g7", 2, timedelta(hours=2)),
+    ],
+)
+async def test_a_late_backfill_is_kept(
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    sensor_type: str,
+    lost: int,
+    late: timedelta,
+) -> None:
+    """A signal loss shorter than a warm-up, uploaded after the first new reading was read.
+
+    Reads reach back over the gap for 3 hours, so the history, the 24-hour readings and
+    the report hold every reading.
+    """
+    hass.config_entries.async_update_entry(config_entry, options={"sensor_type": sensor_type})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    loss_end = NOW + timedelta(minutes=5 * lost - 1)
+    first_new = loss_end + timedelta(minutes=5)
+    account.add_readings(_served(readings_until(loss_end, [90] * lost), at=first_new + late))
+    after = 30 + int(late / timedelta(minutes=5))
+    account.add_readings(
+        _served(readings_until(first_new + timedelta(minutes=5 * after), [95] * (after + 1)))
+    )
+    await advance(hass, freezer, first_new + late - NOW + timedelta(minutes=15))
+    coordinator = config_entry.runtime_data
+    since_now = coordinator.state.history.since(NOW)
+    assert [reading.value for reading in since_now][: lost + 1] == [90] * lost + [95]
+    assert sum(reading.time >= NOW for reading in coordinator.data.readings) == len(since_now)

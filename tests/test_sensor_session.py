@@ -21,7 +21,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.models import GlucoseReading
-from share_simulator import Account, Reading, ShareSimulator
+from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator.model import READ
 
 from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until
 from .entities import PREFIX, TIME_IN_RANGE, VALUE
@@ -256,3 +257,24 @@ async def test_report_and_session_stay_available_without_readings_from_share(
     assert shown_time(hass, STARTED) == frozen_now - timedelta(days=3)
     assert shown_time(hass, EXPIRES) == frozen_now - timedelta(days=3) + G7_LIFETIME
     assert config_entry.runtime_data.state.history_store._private
+
+
+@pytest.mark.parametrize("share_fails", [False, True])
+async def test_expiry_issue_raised_at_start_up_whatever_share_does(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    share_fails: bool,
+) -> None:
+    """A sensor expiring in 12 h: the issue is there after a restart, also while Share fails."""
+    store_sensor_started(
+        hass_storage, config_entry.entry_id, NOW + timedelta(hours=12) - G7_LIFETIME
+    )
+    if share_fails:
+        share.state.add_fault(Fault("html", endpoint=READ, status=502, times=None))
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.data.session is not None
+    assert expiry_issue(hass, config_entry.entry_id) is not None

@@ -39,6 +39,9 @@ ISSUE_NO_DATA: Final = "no_recent_data"
 ISSUE_WAIT: Final = "share_asked_to_wait"
 ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
 ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
+# How long after a gap reads reach back to it: backfills come within minutes of the
+# signal's return, three hours leaves room for a phone that was offline too.
+BACKFILL_WATCH: Final = timedelta(hours=3)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 
 
@@ -153,7 +156,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 now,
             )
         previous = held[0].time if held else None
-        window = read_window(self._read_from(previous), now)
+        window = read_window(self._read_from(previous, now), now)
         try:
             fetched = await self.hass.async_add_executor_job(
                 self.client.read, window.minutes, window.max_count
@@ -220,7 +223,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             failure,
             round(self.update_interval.total_seconds()) if self.update_interval else "?",
         )
-        return self._publish(held, (), now)
+        snapshot = self._publish(held, (), now)
+        self._update_issues(now)
+        return snapshot
 
     def _publish(
         self, readings: tuple[GlucoseReading, ...], new: tuple[GlucoseReading, ...], now: datetime
@@ -245,17 +250,22 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         since = dt_util.utcnow() - HISTORY
         return tuple(reversed(list(self.state.history.since(since))))
 
-    def _read_from(self, previous: datetime | None) -> datetime | None:
+    def _read_from(self, previous: datetime | None, now: datetime) -> datetime | None:
         """Where a read starts: the newest reading held, or further back.
 
-        The first read after start-up takes all 24 hours. While a hole in the readings
-        may still be a signal loss whose backfill is on its way, reads reach back to
-        it, so that a backfill is never taken for a sensor change.
+        The first read after start-up takes all 24 hours. For a while after a gap in
+        the readings, reads reach back to it: the phone uploads a signal loss's
+        readings after the first new one, and a backfilled hole is no sensor change.
         """
         if not self._loaded or previous is None:
             return None
+        reach = [previous]
+        if (gap := self.state.history.gap_start(now - BACKFILL_WATCH)) is not None:
+            reach.append(gap)
         hole = unconfirmed_hole(self.state.history, sensor_type(self.config_entry.options))
-        return previous if hole is None else min(previous, hole.last_before)
+        if hole is not None:
+            reach.append(hole.last_before)
+        return min(reach)
 
     @callback
     def sensor_replaced(self) -> None:
@@ -297,13 +307,15 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             since is not None and now - since >= NO_DATA_ISSUE_AFTER,
             ir.IssueSeverity.WARNING,
         )
-        session = self._published.session if self._published else None
-        self._set_issue(
-            ISSUE_SENSOR_EXPIRES,
-            session is not None and session.expiring_soon(now) and now < session.expires,
-            ir.IssueSeverity.WARNING,
-            expires=_local_time(session.expires) if session else "",
-        )
+        # The session is known once a snapshot is: until then the issue stays as it was.
+        if self._published is not None:
+            session = self._published.session
+            self._set_issue(
+                ISSUE_SENSOR_EXPIRES,
+                session is not None and session.expiring_soon(now) and now < session.expires,
+                ir.IssueSeverity.WARNING,
+                expires=_local_time(session.expires) if session else "",
+            )
         self._set_issue(
             ISSUE_WAIT,
             wait > LONG_WAIT.total_seconds(),

@@ -28,6 +28,8 @@ RETENTION: Final = timedelta(days=90)
 FUTURE_TOLERANCE: Final = timedelta(minutes=5)
 # Twice what 90 days hold at the 5-minute cadence: a hard bound on memory and file size.
 MAX_READINGS: Final = 2 * 90 * 288
+GAP: Final = timedelta(minutes=7, seconds=30)
+"""Readings further apart than this (1.5 periods) have readings missing between them."""
 SHARE_REACH: Final = timedelta(hours=24)
 """How far back Share answers: older readings missed while nobody watched are gone."""
 MAX_UNWATCHED: Final = 90
@@ -167,6 +169,19 @@ class ReadingHistory:
         return self._of(
             self._times[index:], self._values[index:], self._trend_codes[index:], self._unwatched
         )
+
+    def gap_start(self, since: datetime) -> datetime | None:
+        """The reading before the oldest gap that ended at or after `since`.
+
+        A gap is two consecutive readings more than `GAP` apart: a signal loss whose
+        backfill may still be on its way, or a sensor change.
+        """
+        first = max(1, bisect_left(self._times, math.ceil(since.timestamp())))
+        limit = GAP.total_seconds()
+        for index in range(first, len(self._times)):
+            if self._times[index] - self._times[index - 1] > limit:
+                return datetime.fromtimestamp(self._times[index - 1], UTC)
+        return None
 
     def _held(self, time: int) -> tuple[int, int] | None:
         """Value and trend code held for this second, if any."""
