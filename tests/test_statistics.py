@@ -6,6 +6,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
     statistics_during_period,
@@ -21,6 +22,7 @@ from custom_components.dexcom_share.statistics import statistic_id
 from share_simulator import Account, Reading, ShareSimulator
 
 from .conftest import NOW
+from .entities import PREFIX
 from .helpers import advance
 
 
@@ -115,3 +117,18 @@ async def test_removing_the_entry_removes_its_statistic(
     assert await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
     assert statistic_id(init_integration.entry_id) not in await statistic_ids()
+
+
+async def test_report_period_attributes_are_not_recorded(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The report's start, end and reading count move with every reading: not recorded."""
+    entity_id = f"sensor.{PREFIX}_report_time_in_range"
+    assert {"start", "end", "readings"} <= hass.states.get(entity_id).attributes.keys()
+    await async_wait_recording_done(hass)
+    recorded = await get_instance(hass).async_add_executor_job(
+        get_significant_states, hass, NOW - timedelta(hours=1), None, [entity_id]
+    )
+    attributes = recorded[entity_id][-1].attributes
+    assert attributes["days"] == 14
+    assert not {"start", "end", "readings"} & attributes.keys()

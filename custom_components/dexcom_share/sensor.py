@@ -320,6 +320,8 @@ async def async_setup_entry(
 class DexcomShareSensor(DexcomShareEntity, SensorEntity):
     """A sensor that shows one figure of the coordinator's snapshot."""
 
+    # The report's period moves with every reading: not worth a database row each time.
+    _unrecorded_attributes = frozenset({"start", "end", "readings"})
     entity_description: DexcomShareSensorEntityDescription
 
     def __init__(
