@@ -18,7 +18,7 @@ from .analysis import age_limits, build_snapshot, merge_readings
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
 from .models import GlucoseReading, Snapshot
 from .options import display_options, sensor_type
-from .schedule import PollPlanner, read_window
+from .schedule import PollPlanner, SharePacer, read_window
 from .session import unconfirmed_hole
 from .share import ShareAuthError, ShareClient, ShareConnectionError, ShareError, ShareLockedError
 from .statistics import StatisticsImporter
@@ -43,6 +43,9 @@ ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
 # signal's return, three hours leaves room for a phone that was offline too.
 BACKFILL_WATCH: Final = timedelta(hours=3)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
+PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
+# A first read after setup may log in first: two requests more.
+FIRST_READ_REQUESTS: Final = 3
 
 
 def _translated(err: ShareError) -> UpdateFailed:
@@ -125,6 +128,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self.state = state
         self.planner = PollPlanner.from_dict(state.planner)
         self.client = entry_client(hass, entry, state)
+        self.pacer = hass.data.setdefault(PACER, SharePacer())
         self.statistics = StatisticsImporter(hass, entry.entry_id, f"Dexcom {entry.title} glucose")
         self.errors: Counter[str] = Counter()
         self.last_error: dict[str, datetime] = {}
@@ -155,6 +159,14 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 held,
                 now,
             )
+        later = self.pacer.admit(
+            self.config_entry.entry_id, now, 1 if self._loaded else FIRST_READ_REQUESTS
+        )
+        if later is not None:
+            # This second has its Share requests already (other entries): read in the
+            # one booked, sending nothing now.
+            self._plan_within(later)
+            return self._published or self._publish(held, (), now)
         previous = held[0].time if held else None
         window = read_window(self._read_from(previous, now), now)
         try:
@@ -348,6 +360,15 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         wait = max(MIN_INTERVAL, when - dt_util.utcnow())
         self.update_interval = min(MAX_INTERVAL, wait) if cap else wait
 
+    def _plan_within(self, second: datetime) -> None:
+        """Refresh within the wall-clock `second`.
+
+        The coordinator fires at its loop's whole second, plus up to half a second,
+        plus the interval.
+        """
+        loop_fraction = self.hass.loop.time() % 1
+        self.update_interval = second - dt_util.utcnow() + timedelta(seconds=loop_fraction + 0.2)
+
     def _watch_ages(self, snapshot: Snapshot) -> None:
         """Rebuild the snapshot when the newest reading crosses an age that matters.
 
@@ -379,6 +400,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     async def async_shutdown(self) -> None:
         """Stop the age timer with the coordinator; an update still running changes nothing."""
         self._closed = True
+        self.pacer.release(self.config_entry.entry_id)
         if self._cancel_aging:
             self._cancel_aging()
             self._cancel_aging = None

@@ -536,3 +536,51 @@ class PollPlanner:
             "expected_lag_s": round(schedule.expected_lag, 1),
             "expected_reads_per_reading": round(schedule.expected_reads, 2),
         }
+
+
+class SharePacer:
+    """At most `per_second` Share requests in any one second, for all entries together.
+
+    One per Home Assistant, asked before every request. A request that would fill its
+    second past the limit is not held back in place (a wait could outlive an unload):
+    the entry is handed a later second with room, booked for it so that entries held
+    back together do not meet again there.
+    """
+
+    def __init__(self, per_second: int = 3) -> None:
+        """No requests yet."""
+        self.per_second = per_second
+        self._counts: dict[int, int] = {}
+        """Requests counted or booked per whole second (epoch), from now on only."""
+        self._booked: dict[str, tuple[int, int]] = {}
+        """Per entry, its booked second and how many requests it holds there."""
+
+    def admit(self, entry_id: str, now: datetime, requests: int) -> datetime | None:
+        """Count `requests` for now and return None, or the start of the second booked.
+
+        An entry coming back in its booked second uses its booking; one coming back
+        in any other second gives the booking up and asks again.
+        """
+        second = math.floor(now.timestamp())
+        self._counts = {at: count for at, count in self._counts.items() if at >= second}
+        booked = self._booked.pop(entry_id, None)
+        if booked is not None:
+            at, held = booked
+            if at == second and held >= requests:
+                return None
+            if at in self._counts:
+                self._counts[at] -= held
+        requests = min(requests, self.per_second)
+        at = second
+        while self._counts.get(at, 0) + requests > self.per_second:
+            at += 1
+        self._counts[at] = self._counts.get(at, 0) + requests
+        if at == second:
+            return None
+        self._booked[entry_id] = (at, requests)
+        return datetime.fromtimestamp(at, now.tzinfo)
+
+    def release(self, entry_id: str) -> None:
+        """Give up the entry's booking (it is unloaded)."""
+        if (booked := self._booked.pop(entry_id, None)) is not None and booked[0] in self._counts:
+            self._counts[booked[0]] -= booked[1]
