@@ -463,17 +463,38 @@ async def test_a_low_held_back_by_quiet_hours_alerts_when_they_end(
 
 
 @pytest.mark.usefixtures("blueprints")
-async def test_high_held_back_by_quiet_hours_alerts_when_they_end(
+async def test_high_held_back_by_quiet_hours_alerts_once_it_lasts_after_them(
     hass: HomeAssistant,
     account: Account,
     init_integration: MockConfigEntry,
     phone: list[ServiceCall],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """High since 04:04 in quiet hours until 04:30: the alert comes at 04:30."""
+    """High since 04:04, quiet hours until 04:30: the alert comes 10 minutes after them.
+
+    A single high reading just before their end alerts at no time.
+    """
     await add_automations(hass, high_glucose(quiet_start="22:00:00", quiet_end="04:30:00"))
     account.add_readings(readings_until(NOW + timedelta(minutes=89), [200] + [300] * 17))
-    await advance(hass, freezer, timedelta(minutes=29))
+    await advance(hass, freezer, timedelta(minutes=39))
     assert phone == []
     await advance(hass, freezer, timedelta(minutes=2))
-    assert alerts(phone) == ["Glucose is still high: 300 mg/dL."]
+    assert alerts(phone) == ["Glucose is 300 mg/dL."]
+
+
+@pytest.mark.usefixtures("blueprints")
+async def test_a_short_high_never_alerts(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phone: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Above 250 for less than the 10 minutes, after quiet hours or after an alert: silent."""
+    await add_automations(hass, high_glucose(quiet_start="22:00:00", quiet_end="04:30:00"))
+    values = [150] * 5 + [300] + [150] * 8 + [270] * 4 + [150] * 12 + [260] + [150] * 3
+    account.add_readings(readings_until(NOW + timedelta(minutes=169), values))
+    await advance(hass, freezer, timedelta(minutes=90))
+    assert alerts(phone) == ["Glucose is 270 mg/dL."]  # 04:44-04:59, after quiet hours
+    await advance(hass, freezer, timedelta(minutes=80))
+    assert alerts(phone) == ["Glucose is 270 mg/dL."]  # 05:59, one reading of 260
