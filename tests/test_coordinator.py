@@ -127,7 +127,7 @@ def _served(readings: list[Reading], at: datetime | None = None) -> list[Reading
     [
         ("g7", 4, timedelta(minutes=3)),
         ("g6", 20, timedelta(minutes=3)),
-        ("g7", 2, timedelta(hours=2)),
+        ("g7", 2, timedelta(minutes=40)),
     ],
 )
 async def test_a_late_backfill_is_kept(
@@ -141,7 +141,7 @@ async def test_a_late_backfill_is_kept(
 ) -> None:
     """A signal loss shorter than a warm-up, uploaded after the first new reading was read.
 
-    Reads reach back over the gap for 3 hours, so the history, the 24-hour readings and
+    Reads reach back over the gap for an hour, so the history, the 24-hour readings and
     the report hold every reading.
     """
     hass.config_entries.async_update_entry(config_entry, options={"sensor_type": sensor_type})

@@ -40,8 +40,9 @@ ISSUE_WAIT: Final = "share_asked_to_wait"
 ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
 ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
 # How long after a gap reads reach back to it: backfills come within minutes of the
-# signal's return, three hours leaves room for a phone that was offline too.
-BACKFILL_WATCH: Final = timedelta(hours=3)
+# signal's return; an hour leaves room for a phone that was offline too, and bounds
+# the cost of a gap that is never filled (a sensor change, a reading the sensor lost).
+BACKFILL_WATCH: Final = timedelta(hours=1)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # A first read after setup may log in first: two requests more.
