@@ -246,3 +246,30 @@ def test_outages_shorter_than_a_day_are_watched() -> None:
     history, _ = history.merged(every_five_minutes(stop + FIVE * 40, T0), T0)
     assert history.unwatched == ()
     assert detect_session_start(history, SensorType.G7) == stop + FIVE * 40 - timedelta(minutes=30)
+
+
+def test_a_session_outlived_by_readings_is_over() -> None:
+    """Readings after a session's expiry come from a sensor changed unseen: none known."""
+    expires = T0 + timedelta(days=10, hours=12)
+    assert sensor_session(SensorType.G7, T0, None, expires).expires == expires
+    assert sensor_session(SensorType.G7, T0, None, expires + timedelta(minutes=10)) is not None
+    assert sensor_session(SensorType.G7, T0, None, expires + timedelta(minutes=11)) is None
+    assert sensor_session(SensorType.G7, None, T0, expires + timedelta(hours=1)) is None
+
+
+def test_a_sensor_changed_while_away_is_unknown() -> None:
+    """The old sensor seen until 30 hours ago; the new one started while nobody watched.
+
+    The old session is the newest found, but readings outlive it: unknown.
+    """
+    old_start = T0 - timedelta(days=11)
+    seen_until = T0 - timedelta(hours=30)
+    history, _ = ReadingHistory().merged(
+        every_five_minutes(old_start - timedelta(days=1), old_start - timedelta(hours=1))
+        + every_five_minutes(old_start + timedelta(minutes=30), seen_until),
+        seen_until,
+    )
+    assert detect_session_start(history, SensorType.G7) == old_start
+    history, _ = history.merged(every_five_minutes(T0 - timedelta(hours=24), T0), T0)
+    assert detect_session_start(history, SensorType.G7) == old_start
+    assert sensor_session(SensorType.G7, old_start, None, T0) is None

@@ -258,5 +258,6 @@ def build_snapshot(
             options.sensor_type,
             detect_session_start(history, options.sensor_type),
             sensor_started,
+            newest.time if newest else None,
         ),
     )

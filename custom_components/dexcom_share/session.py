@@ -54,6 +54,8 @@ CONFIRMATION: Final = timedelta(hours=1)
 # detection, which lands a few minutes later.
 MANUAL_START_MARGIN: Final = timedelta(hours=1)
 EXPIRING_SOON: Final = timedelta(hours=24)
+# Readings this long after the expiry come from another sensor (room for clocks).
+OUTLIVED_AFTER: Final = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +142,16 @@ class SensorSession:
 
 
 def sensor_session(
-    sensor_type: SensorType, detected_start: datetime | None, manual_start: datetime | None
+    sensor_type: SensorType,
+    detected_start: datetime | None,
+    manual_start: datetime | None,
+    newest_reading: datetime | None = None,
 ) -> SensorSession | None:
     """The session from the detected and the user's start; None while neither is known.
 
     The user's start wins unless the detected one is more than `MANUAL_START_MARGIN`
-    later (the sensor was changed again since).
+    later (the sensor was changed again since). A session that readings outlived is
+    over: the sensor was changed unseen (while nobody watched), so none is known.
     """
     if manual_start is not None and (
         detected_start is None or detected_start <= manual_start + MANUAL_START_MARGIN
@@ -156,4 +162,7 @@ def sensor_session(
     else:
         return None
     spec = SENSOR_SPECS[sensor_type]
-    return SensorSession(start=start, expires=start + spec.wear + spec.grace, manual=manual)
+    expires = start + spec.wear + spec.grace
+    if newest_reading is not None and newest_reading > expires + OUTLIVED_AFTER:
+        return None
+    return SensorSession(start=start, expires=expires, manual=manual)
