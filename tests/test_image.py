@@ -162,5 +162,11 @@ async def test_a_failed_drawing_is_tried_again_in_an_hour(
         assert failing.call_count == 1
         assert caplog.text.count("Could not draw the glucose profile") == 1
         assert hass.states.get(PROFILE).state == "unknown"
-    await advance(hass, freezer, timedelta(minutes=10))
-    assert drawn_at(hass) >= NOW + timedelta(hours=1)
+        account.add_readings(readings_until(NOW + timedelta(minutes=119), [120] * 13))
+        await advance(hass, freezer, timedelta(minutes=10))
+        assert failing.call_count == 2
+        errors = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert len(errors) == 1
+        assert errors[0].exc_info is not None
+    await advance(hass, freezer, timedelta(minutes=60))
+    assert drawn_at(hass) >= NOW + timedelta(hours=2)

@@ -7,6 +7,7 @@ user's thresholds). Between drawings the PNG is served from memory.
 """
 
 from datetime import datetime, timedelta
+import logging
 from typing import Final, override
 from zoneinfo import ZoneInfo
 
@@ -61,6 +62,8 @@ class DexcomShareGlucoseProfile(DexcomShareEntity, ImageEntity):
         self._drawn: tuple[datetime, str, int] | None = None
         """When the picture was drawn, in which unit, over how many days."""
         self._drawing = False
+        self._failed = False
+        """The last drawing failed (its traceback is logged once)."""
 
     @property
     @override
@@ -115,9 +118,16 @@ class DexcomShareGlucoseProfile(DexcomShareEntity, ImageEntity):
                 f"Dexcom {self.coordinator.config_entry.title}",
             )
         except Exception:  # noqa: BLE001
-            # A drawing that fails once fails again: try at the next hour, not every poll.
-            LOGGER.exception("Could not draw the glucose profile; trying again in an hour")
+            # A drawing that fails once fails again: try at the next hour, not every
+            # poll, and show the traceback once.
+            LOGGER.log(
+                logging.DEBUG if self._failed else logging.ERROR,
+                "Could not draw the glucose profile; trying again in an hour",
+                exc_info=not self._failed,
+            )
+            self._failed = True
         else:
+            self._failed = False
             self._png = png
             self._attr_image_last_updated = snapshot.at
         finally:
