@@ -604,6 +604,8 @@ const done = arguments[arguments.length - 1];
   same('stale', card.ageText(25 * 60000, 'en', true), 'No data for 25 min');
   same('stale hours, German', card.ageText(3 * 3600000, 'de', true), 'Seit 3 Std. keine Daten');
   same('unknown language', card.localize('xx', 'no_data'), 'No data');
+  same('unavailable with a fresh reading', card.ageText(20000, 'en', true), 'No data');
+  same('no reading time', card.ageText(NaN, 'en', false), '');
   const minute = 60000;
   const held = card.sparkline(
     [{t: 0, s: '100'}, {t: 20 * minute, s: '120'}], 0, 60 * minute,
@@ -617,15 +619,23 @@ const done = arguments[arguments.length - 1];
   same('a gap splits the line', gap.path.split('M').length - 1, 2);
   same('the line stops at the last reading, 15 min before unavailable',
        gap.path.split(' ')[1], `L25,${gap.path.split(' ')[0].split(',')[1]}`);
-  const earlier = card.withEarlierReadings([{t: 40 * minute, s: '130'}], [
+  const readings = [
     {time: new Date(35 * minute).toISOString(), value_mg_dl: 125},
     {time: new Date(40 * minute).toISOString(), value_mg_dl: 130},
     {time: new Date(5 * minute).toISOString(), value_mg_dl: 100},
     {time: new Date(0).toISOString(), value_mg_dl: 95},
-  ]);
-  same('readings before the first state, oldest first, a gap marked',
-       earlier.map((p) => `${p.t / minute}:${p.s}`).join(),
-       '0:95,5:100,20:unavailable,35:125,40:130');
+  ];
+  const merged = card.withReadings(
+    [{t: 10 * minute, s: 'unavailable'}, {t: 40.5 * minute, s: '130'},
+     {t: 55 * minute, s: 'unavailable'}],
+    readings);
+  same('readings oldest first, a gap marked, then the states recorded after them',
+       merged.map((p) => `${p.t / minute}:${p.s}`).join(),
+       '0:95,5:100,20:unavailable,35:125,40:130,55:unavailable');
+  same('after the newest reading, new values are kept and repeats dropped, in either unit',
+       card.withReadings([{t: 41 * minute, s: '7.2'}, {t: 46 * minute, s: '7.5'}], readings)
+         .map((p) => p.s).slice(-2).join(), '130,7.5');
+  same('no readings: the recorded states', card.withReadings([{t: 1, s: '9'}], []).length, 1);
   for (const bad of [{hours_to_show: 0}, {hours_to_show: 25}, {hours_to_show: 2.5},
                      {devices: 'abc'}, {show_graph: 'yes'}]) {
     try { card.checkConfig(bad); failures.push(`accepted ${JSON.stringify(bad)}`); } catch {}

@@ -191,7 +191,10 @@ export function localize(language, key, values = {}) {
 
 /** "3 min ago" for a live reading; "No data for 25 min" once the value is unavailable. */
 export function ageText(ageMs, language, stale) {
+  if (!Number.isFinite(ageMs)) return stale ? localize(language, "no_data") : "";
   const minutes = Math.max(0, Math.floor(ageMs / 60000));
+  // Unavailable with a fresh reading: the entry is reloading, not short of data.
+  if (minutes < 1 && stale) return localize(language, "no_data");
   const number = new Intl.NumberFormat(language || "en");
   if (minutes >= 120) {
     const key = stale ? "no_data_for_hours" : "ago_hours";
@@ -282,26 +285,42 @@ export function sparkline(changes, start, end, range, unit, newestReading) {
 }
 
 /**
- * State changes extended back with the integration's own readings (`get_readings`,
- * newest first): the recorder holds states only from when it started recording the
- * entity, the integration holds up to 90 days. Readings more than 15 minutes apart
- * end the line there, as the entity's own state would have.
+ * The integration's own readings (`get_readings`, newest first), then the state changes
+ * recorded after the newest of them. The readings are every reading Share had, also
+ * from before the recorder started and across Home Assistant restarts; the recorder
+ * adds what came since and the value going unavailable. Readings more than 15 minutes
+ * apart end the line there, as the entity's own state would have.
  */
-export function withEarlierReadings(changes, readings) {
-  const firstChange = changes.length ? changes[0].t : Infinity;
-  const earlier = readings
+export function withReadings(changes, readings) {
+  const points = readings
     .map((reading) => ({ t: Date.parse(reading.time), v: Number(reading.value_mg_dl) }))
-    .filter((reading) => reading.t < firstChange && Number.isFinite(reading.v))
+    .filter((reading) => Number.isFinite(reading.t) && Number.isFinite(reading.v))
     .sort((a, b) => a.t - b.t);
-  const points = [];
-  earlier.forEach((reading, index) => {
-    points.push({ t: reading.t, s: String(reading.v) });
-    const next = index + 1 < earlier.length ? earlier[index + 1].t : firstChange;
-    if (next - reading.t > CURRENT_FOR_MS) {
-      points.push({ t: reading.t + CURRENT_FOR_MS, s: "unavailable" });
+  if (!points.length) return changes;
+  const series = [];
+  points.forEach((reading, index) => {
+    series.push({ t: reading.t, s: String(reading.v) });
+    const next = points[index + 1];
+    if (next && next.t - reading.t > CURRENT_FOR_MS) {
+      series.push({ t: reading.t + CURRENT_FOR_MS, s: "unavailable" });
     }
   });
-  return [...points, ...changes];
+  // States recorded after the newest reading, less those that only show it again (the
+  // newest reading's own state, or one recorded when the entry was added): the line
+  // ends at the reading, not when Home Assistant wrote it down.
+  let shown = points.at(-1).v;
+  const later = changes.filter((change) => {
+    if (change.t <= points.at(-1).t) return false;
+    const value = Number.parseFloat(change.s);
+    if (!Number.isFinite(value)) {
+      shown = null;
+      return true;
+    }
+    const repeat = shown !== null && Math.abs(inUnit(value, "mg/dL") - shown) < 1;
+    shown = inUnit(value, "mg/dL");
+    return !repeat;
+  });
+  return [...series, ...later];
 }
 
 let registryIndex = { entities: null, devices: null, byDevice: new Map(), sorted: [] };
@@ -668,41 +687,36 @@ function defineElements() {
           }
           this._recordChanges();
           this._render();
-          return Promise.all(
-            entityIds.map((entityId) => this._extendWithReadings(entityId, start, key))
-          );
+          return Promise.all(entityIds.map((entityId) => this._addReadings(entityId, key)));
         })
         .catch(() => {
           // No history (the recorder is off): the graph shows its band only, and the
           // next refresh tries again.
-          this._series = {};
+          if (this._historyKey === key) this._series = {};
         });
     }
 
-    /** Fill the window's start, before the recorder's first state, from the integration. */
-    _extendWithReadings(entityId, start, key) {
+    /** Draw the window from the integration's own readings, where it has them. */
+    _addReadings(entityId, key) {
       const series = this._series[entityId] || [];
-      if (series.length && series[0].t <= start.getTime() + READING_PERIOD_MS) return null;
-      const deviceId = this._hass.entities?.[entityId]?.device_id;
-      const entryId = this._hass.devices?.[deviceId]?.config_entries?.[0];
+      const device = this._hass.devices?.[this._hass.entities?.[entityId]?.device_id];
+      const entryId = device?.primary_config_entry || device?.config_entries?.[0];
       if (!entryId) return null;
-      const minutes = Math.ceil((Date.now() - start.getTime()) / 60000);
       return this._hass
         .callWS({
           type: "call_service",
           domain: DOMAIN,
           service: "get_readings",
-          service_data: { config_entry_id: entryId, minutes },
+          service_data: { config_entry_id: entryId, minutes: this._config.hours_to_show * 60 },
           return_response: true,
         })
         .then((result) => {
           if (this._historyKey !== key || this._series[entityId] !== series) return;
-          const readings = result?.response?.readings || [];
-          this._series[entityId] = withEarlierReadings(series, readings);
+          this._series[entityId] = withReadings(series, result?.response?.readings || []);
           this._render();
         })
         .catch(() => {
-          // The entry is not loaded: the graph starts where the recorder's history does.
+          // The entry is not loaded: the graph shows the recorder's history alone.
         });
     }
 
