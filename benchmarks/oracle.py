@@ -85,7 +85,7 @@ class KnownDelays(DelayEstimate):
         super().__init__()
         self._cdf = list(cdf)
 
-    def add(self, lower: float, upper: float) -> None:
+    def add(self, lower: float, upper: float, weight: float = 1.0) -> None:
         """Learn nothing: the distribution is known."""
 
     def cdf(self) -> list[float]:

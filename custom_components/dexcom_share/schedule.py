@@ -39,8 +39,18 @@ EVEN_SHARE: Final = 0.03
 """Share of the readings learned that is also spread evenly over 0-300 s. Where few
 readings land, this keeps the fit from piling them onto the few narrow intervals that
 polls near them give, as the maximum-likelihood fit alone would."""
-MEMORY: Final = 288
-"""Readings over which old evidence fades by a factor e (a day's worth)."""
+MEMORY: Final = 144
+"""Readings over which old evidence fades by a factor e (half a day)."""
+SURPRISE: Final = 0.2
+"""A reading is a surprise when the estimate had this share of readings or less still
+to come at the last read that missed it, or already there at the read that found it."""
+SURPRISES_FOR_SHIFT: Final = 3
+"""Surprises in a row that mean the phone has changed (by chance: below 1 in 100)."""
+SHIFT_MEMORY: Final = 4.0
+"""Readings over which old evidence fades while the surprises go on: a phone that
+turned slower is followed within the hour, not after half a day of polling for both."""
+SHIFT_READINGS: Final = 12
+"""Readings a shift lasts at most: after that, what they taught is kept."""
 MAX_INTERVALS: Final = 64
 """Distinct intervals kept as observed; the lightest (oldest) are folded into bins."""
 FIT_ITERATIONS: Final = 50
@@ -51,11 +61,14 @@ MAX_ARRIVALS_LEARNED: Final = 2
 about the upload delay."""
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
-PROBE_SHARE: Final = 0.02
-"""Periods with a probe once those are learned."""
-PROBE_DEPTH: Final = 10
-"""Seconds below the latest probe (the minimum spacing before the first poll) over
-which probes are spread."""
+PROBE_SHARE: Final = 0.08
+"""Periods with a probe once those are learned: about 23 a day, enough to place the
+readings within the gaps between polls; each costs a read only while its reading is
+still missing."""
+PROBE_WEIGHT: Final = 6.0
+"""Readings a probed period's reading counts for. Probed periods are drawn at random,
+so weighting them keeps the fit unbiased, and only they show where within a gap the
+readings arrive."""
 GUARD_SHARE: Final = 0.02
 """After a signal loss, the guard poll comes before this share of readings arrives."""
 STORAGE_VERSION: Final = 1
@@ -146,7 +159,7 @@ class DelayEstimate:
     Each reading reached Share after the last read that did not return it and at or
     before the read that did: an interval of its delay, rounded to bin edges. Equal
     intervals are counted together, each count fading by a factor e over MEMORY
-    readings. The histogram is their maximum-likelihood fit (EM, Turnbull's
+    readings (SHIFT_MEMORY while readings keep surprising it). The histogram is their maximum-likelihood fit (EM, Turnbull's
     estimator) with the prior's pseudo-readings. Past MAX_INTERVALS distinct
     intervals, the lightest are folded into per-bin counts as the fit allocates them.
     """
@@ -160,6 +173,9 @@ class DelayEstimate:
     ) -> None:
         """Start from the prior, or from what `to_dict` saved (`fit` as it stood)."""
         self.learned = learned
+        self._surprises = 0
+        """Readings in a row that the estimate gave little chance."""
+        self._reference: tuple[float, ...] | None = None
         self._intervals: dict[tuple[int, int], float] = dict(intervals or {})
         self._folded = list(folded) if folded is not None else [0.0] * BINS
         if fit is None:
@@ -168,8 +184,12 @@ class DelayEstimate:
         else:
             self.probabilities = tuple(share / sum(fit) for share in fit)
 
-    def add(self, lower: float, upper: float) -> None:
-        """Learn that a reading's delay was more than `lower` and at most `upper` s."""
+    def add(self, lower: float, upper: float, weight: float = 1.0) -> None:
+        """Learn that a reading's delay was more than `lower` and at most `upper` s.
+
+        It counts `weight` times; old evidence fades by one reading's worth, faster
+        after surprises in a row.
+        """
         lower = max(0.0, lower)
         upper = max(lower, upper)
         first, end = _nearest_edge(lower), _nearest_edge(upper)
@@ -178,17 +198,27 @@ class DelayEstimate:
             middle = (lower + upper) / 2
             first = max(index for index in range(BINS) if BIN_EDGES[index] <= middle)
             end = first + 1
-        decay = math.exp(-1 / MEMORY)
+        # Judged by the estimate from before the surprises began, which they change.
+        reference = self._reference or self.probabilities
+        below = sum(reference[:first]), sum(reference[:end])
+        surprise = below[0] >= 1 - SURPRISE or below[1] <= SURPRISE
+        self._surprises = self._surprises + 1 if surprise else 0
+        self._reference = reference if surprise else None
+        if self._surprises >= SURPRISES_FOR_SHIFT + SHIFT_READINGS:
+            # The new phone is learned well enough to be judged by the estimate now.
+            self._surprises, self._reference = 0, None
+        memory = SHIFT_MEMORY if self._surprises >= SURPRISES_FOR_SHIFT else MEMORY
+        decay = math.exp(-1 / memory)
         self._folded = [count * decay for count in self._folded]
-        self._intervals = {key: weight * decay for key, weight in self._intervals.items()}
-        self._intervals[first, end] = self._intervals.get((first, end), 0.0) + 1
+        self._intervals = {key: count * decay for key, count in self._intervals.items()}
+        self._intervals[first, end] = self._intervals.get((first, end), 0.0) + weight
         if len(self._intervals) > MAX_INTERVALS:
             lightest = min(self._intervals, key=self._intervals.__getitem__)
-            weight = self._intervals.pop(lightest)
+            lightest_count = self._intervals.pop(lightest)
             start, stop = lightest
             inside = sum(self.probabilities[start:stop])
             for index in range(start, stop):
-                self._folded[index] += weight * self.probabilities[index] / inside
+                self._folded[index] += lightest_count * self.probabilities[index] / inside
         self.learned += 1
         self._fit()
 
@@ -448,11 +478,17 @@ class PollPlanner:
         """
         self.consecutive_errors = 0
         fresh = sorted({taken for taken in arrived if not self._seen(taken)})
+        probed = (
+            self._probe is not None
+            and self._probe[1] is not None
+            and self._probe[0] == self._newest_seen
+        )
+        weight = PROBE_WEIGHT if probed else 1.0
         if fresh and self._last_read is not None and len(fresh) <= MAX_ARRIVALS_LEARNED:
             for taken in fresh:
                 lower = (self._last_read - taken).total_seconds()
                 if lower < HORIZON:
-                    self.delays.add(lower, (now - taken).total_seconds())
+                    self.delays.add(lower, (now - taken).total_seconds(), weight)
         if fresh:
             self._newest_seen = fresh[-1]
         self._last_read = now
@@ -498,17 +534,27 @@ class PollPlanner:
             period += 1
 
     def _draw_probe(self) -> int | None:
-        """An extra poll a little before the first one, in some periods.
+        """An extra poll between two planned ones (or before the first), in some periods.
 
-        Readings found by the first poll may have arrived long before it; only a poll
-        before it can tell, and move the schedule earlier if so.
+        The planned polls only say between which two of them a reading arrived, not
+        where: a poll within the gap splits it. The gap is drawn in proportion to the
+        readings the estimate puts in it, the moment evenly within it.
         """
         if self._rng.random() >= self.delays.probe_share:
             return None
-        latest = self.schedule.offsets[0] - math.ceil(self.tuning.min_spacing.total_seconds())
-        if latest < 0:
+        spacing = math.ceil(self.tuning.min_spacing.total_seconds())
+        cdf = self.delays.cdf()
+        bounds = (-spacing, *self.schedule.offsets)
+        gaps = [
+            (start + spacing, end - spacing, cdf[end] - cdf[max(0, start)])
+            for start, end in itertools.pairwise(bounds)
+            if end - start >= 2 * spacing
+        ]
+        if not gaps:
             return None
-        return self._rng.randint(max(0, latest - PROBE_DEPTH), latest)
+        weights = [max(mass, 1e-9) for _, _, mass in gaps]
+        low, high, _ = self._rng.choices(gaps, weights)[0]
+        return self._rng.randint(low, high)
 
     def after_error(self, now: datetime, retry_after: float | None) -> datetime:
         """When to try again after a failed read: exponential backoff with jitter."""
