@@ -71,7 +71,7 @@ PROBE_WEIGHT: Final = 6.0
 """Readings a probed period's reading counts for. Probed periods are drawn at random,
 so weighting them keeps the fit unbiased, and only they show where within a gap the
 readings arrive."""
-GUARD_SHARE: Final = 0.02
+GUARD_SHARE: Final = 0.005
 """After a signal loss, the guard poll comes before this share of readings arrives."""
 STORAGE_VERSION: Final = 1
 
