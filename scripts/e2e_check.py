@@ -605,6 +605,10 @@ const done = arguments[arguments.length - 1];
   same('stale hours, German', card.ageText(3 * 3600000, 'de', true), 'Seit 3 Std. keine Daten');
   same('unknown language', card.localize('xx', 'no_data'), 'No data');
   same('unavailable with a fresh reading', card.ageText(20000, 'en', true), 'No data');
+  card.rememberedRange('e2e-device', {low: 80, high: 160, unit_of_measurement: 'mg/dL'});
+  same('thresholds kept for a page opened during an outage',
+       card.targetRange(card.rememberedRange('e2e-device', null), 'mg/dL').high, 160);
+  window.localStorage.removeItem('dexcom-share-card:range:e2e-device');
   same('no reading time', card.ageText(NaN, 'en', false), '');
   const minute = 60000;
   const held = card.sparkline(

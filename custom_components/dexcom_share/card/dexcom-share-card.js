@@ -323,6 +323,25 @@ export function withReadings(changes, readings) {
   return [...series, ...later];
 }
 
+/**
+ * The device's thresholds `{low, high}` (mg/dL), kept in the browser: the range sensor
+ * drops them while unavailable, and a page opened during an outage still draws the
+ * user's band. With `attributes` null, the ones kept last (or null).
+ */
+export function rememberedRange(deviceId, attributes) {
+  const key = `${CARD_TYPE}:range:${deviceId}`;
+  try {
+    if (attributes === null) return JSON.parse(window.localStorage.getItem(key) || "null");
+    const range = { low: attributes.low, high: attributes.high };
+    const text = JSON.stringify(range);
+    if (window.localStorage.getItem(key) !== text) window.localStorage.setItem(key, text);
+    return range;
+  } catch {
+    // No storage (a private window): the band falls back to 70-180 until the sensor is back.
+    return attributes === null ? null : { low: attributes.low, high: attributes.high };
+  }
+}
+
 let registryIndex = { entities: null, devices: null, byDevice: new Map(), sorted: [] };
 
 /**
@@ -755,7 +774,11 @@ function defineElements() {
       const live = isAvailable(states.value);
       // The last unit and thresholds seen still scale the graph of a stale row.
       if (live) this._units[deviceId] = states.value.attributes.unit_of_measurement;
-      if (isAvailable(states.range)) this._ranges[deviceId] = states.range.attributes;
+      if (isAvailable(states.range)) {
+        this._ranges[deviceId] = rememberedRange(deviceId, states.range.attributes);
+      } else if (!this._ranges[deviceId]) {
+        this._ranges[deviceId] = rememberedRange(deviceId, null);
+      }
       const unit = this._units[deviceId] || states.value.attributes.unit_of_measurement || "";
       const range = targetRange(this._ranges[deviceId], unit);
       const readingTime = isAvailable(states.time) ? Date.parse(states.time.state) : null;
