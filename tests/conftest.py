@@ -1,6 +1,7 @@
 """Fixtures: a Share simulator on 127.0.0.1 that pydexcom is pointed at, and entries."""
 
 from collections.abc import Generator, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 import random
 from typing import Any
@@ -73,6 +74,14 @@ def readings_until(
     return [
         Reading(time=(first + period * index).timestamp(), value=value, trend=trend)
         for index, (value, trend) in enumerate(zip(values, trend_list, strict=True))
+    ]
+
+
+def served(readings: Iterable[Reading], at: datetime | None = None) -> list[Reading]:
+    """The readings, served 20 s after they were taken, or all at `at` (a backfill)."""
+    return [
+        replace(reading, available_at=at.timestamp() if at else reading.time + 20)
+        for reading in readings
     ]
 
 

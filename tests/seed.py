@@ -1,12 +1,20 @@
 """What an entry had stored before Home Assistant started: its history and learned state."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.history import ReadingHistory
 from custom_components.dexcom_share.models import GlucoseReading
+
+FIVE = timedelta(minutes=5)
+
+
+def every_five_minutes(start: datetime, end: datetime) -> list[GlucoseReading]:
+    """Readings of 120 mg/dL from `start` up to and including `end`, every 5 minutes."""
+    count = int((end - start) / FIVE) + 1
+    return [GlucoseReading(start + FIVE * index, 120, None) for index in range(count)]
 
 
 def _stored(key: str, data: dict[str, Any]) -> dict[str, Any]:

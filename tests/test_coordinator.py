@@ -4,8 +4,7 @@ Session expiry, outages, lockouts and start-up failures are in the fault suite
 (test_faults.py); restarts and the review's defects in test_trust.py.
 """
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -13,10 +12,10 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
-from .conftest import NOW, readings_until
+from .conftest import NOW, readings_until, served
 from .entities import VALUE
 from .helpers import advance
 
@@ -114,14 +113,6 @@ async def test_manual_refresh_keeps_the_schedule(
     assert share.state.request_count(READ) == 3
 
 
-def _served(readings: list[Reading], at: datetime | None = None) -> list[Reading]:
-    """Readings on Share 20 s after they were taken, or all at `at` (a late backfill)."""
-    return [
-        replace(reading, available_at=at.timestamp() if at else reading.time + 20)
-        for reading in readings
-    ]
-
-
 @pytest.mark.parametrize(
     ("sensor_type", "lost", "late"),
     [
@@ -149,10 +140,10 @@ async def test_a_late_backfill_is_kept(
     await hass.async_block_till_done()
     loss_end = NOW + timedelta(minutes=5 * lost - 1)
     first_new = loss_end + timedelta(minutes=5)
-    account.add_readings(_served(readings_until(loss_end, [90] * lost), at=first_new + late))
+    account.add_readings(served(readings_until(loss_end, [90] * lost), at=first_new + late))
     after = 30 + int(late / timedelta(minutes=5))
     account.add_readings(
-        _served(readings_until(first_new + timedelta(minutes=5 * after), [95] * (after + 1)))
+        served(readings_until(first_new + timedelta(minutes=5 * after), [95] * (after + 1)))
     )
     await advance(hass, freezer, first_new + late - NOW + timedelta(minutes=15))
     coordinator = config_entry.runtime_data

@@ -1,7 +1,5 @@
 """The sensor session: start and expiry, a signal loss that is not a change, the button, the repair."""
 
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,35 +18,25 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
-from custom_components.dexcom_share.models import GlucoseReading
-from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
-from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until
+from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until, served
 from .entities import PREFIX, TIME_IN_RANGE, VALUE
 from .helpers import advance
-from .seed import store_history, store_sensor_started
+from .seed import every_five_minutes, store_history, store_sensor_started
 from .test_trust import restart
 
 STARTED = f"sensor.{PREFIX}_sensor_started"
 EXPIRES = f"sensor.{PREFIX}_sensor_expires"
 EXPIRING_SOON = f"binary_sensor.{PREFIX}_sensor_expiring_soon"
 REPLACED = f"button.{PREFIX}_sensor_replaced"
-FIVE = timedelta(minutes=5)
 G7_WARM_UP = timedelta(minutes=30)
 G7_LIFETIME = timedelta(days=10, hours=12)
 # Share's readings are taken at NOW - 1 min, NOW - 6 min, ...: the sensor's phase.
 FIRST_NEW = NOW - timedelta(days=3, minutes=1)
 """The new sensor's first reading, three days ago: 45 minutes after the old one's last."""
 DETECTED_START = FIRST_NEW - G7_WARM_UP
-
-
-def every_five_minutes(start: datetime, end: datetime) -> list[GlucoseReading]:
-    """Readings from `start` up to and including `end`."""
-    return [
-        GlucoseReading(start + FIVE * index, 120, None)
-        for index in range(int((end - start) / FIVE) + 1)
-    ]
 
 
 def shown_time(hass: HomeAssistant, entity_id: str) -> datetime | None:
@@ -74,14 +62,6 @@ async def changed_sensor(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
-
-
-def served(readings: Iterable[Reading], at: datetime | None = None) -> list[Reading]:
-    """The readings, served 20 s after they were taken, or all at `at` (a backfill)."""
-    return [
-        replace(reading, available_at=at.timestamp() if at else reading.time + 20)
-        for reading in readings
-    ]
 
 
 @pytest.mark.usefixtures("changed_sensor")

@@ -20,14 +20,10 @@ from custom_components.dexcom_share.session import (
     unconfirmed_hole,
 )
 
+from .seed import every_five_minutes
+
 T0 = datetime(2026, 11, 10, 8, 0, 30, tzinfo=UTC)
 FIVE = timedelta(minutes=5)
-
-
-def every_five_minutes(start: datetime, end: datetime) -> list[GlucoseReading]:
-    """Readings from `start` up to and including `end`, every 5 minutes."""
-    count = int((end - start) / FIVE) + 1
-    return [GlucoseReading(start + FIVE * index, 120, None) for index in range(count)]
 
 
 def held(*batches: Iterable[GlucoseReading]) -> ReadingHistory:
