@@ -311,14 +311,15 @@ def test_any_stored_field_is_safe(key: str, value: Any) -> None:
 
 
 def test_gap_start() -> None:
-    """The reading before the oldest gap that ended since a moment; none without one."""
+    """The reading before the oldest gap that ended after a moment; none without one."""
     five = timedelta(minutes=5)
     times = [NOW - five * n for n in (30, 29, 28, 20, 19, 12, 11, 10, 1, 0)]
     history, _ = ReadingHistory().merged([GlucoseReading(t, 120, None) for t in times], NOW)
     assert history.gap_start(NOW - five * 40) == NOW - five * 28
-    assert history.gap_start(NOW - five * 20) == NOW - five * 28
-    assert history.gap_start(NOW - five * 19) == NOW - five * 19
-    assert history.gap_start(NOW - five * 1) == NOW - five * 10
+    assert history.gap_start(NOW - five * 21) == NOW - five * 28
+    assert history.gap_start(NOW - five * 20) == NOW - five * 19
+    assert history.gap_start(NOW - five * 2) == NOW - five * 10
+    assert history.gap_start(NOW - five * 1) is None
     assert history.gap_start(NOW - five * 0.5) is None
     assert ReadingHistory().gap_start(NOW) is None
     # 7.5 minutes apart is still no gap (readings come every 5 minutes, with jitter).

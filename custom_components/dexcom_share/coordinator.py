@@ -17,9 +17,9 @@ from homeassistant.util.hass_dict import HassKey
 from .analysis import age_limits, build_snapshot, merge_readings
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
 from .models import GlucoseReading, Snapshot
-from .options import display_options, sensor_type
+from .options import display_options
 from .schedule import PollPlanner, SharePacer, read_window
-from .session import unconfirmed_hole
+from .session import CONFIRMATION
 from .share import ShareAuthError, ShareClient, ShareConnectionError, ShareError, ShareLockedError
 from .statistics import StatisticsImporter
 from .storage import EntryState
@@ -39,10 +39,6 @@ ISSUE_NO_DATA: Final = "no_recent_data"
 ISSUE_WAIT: Final = "share_asked_to_wait"
 ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
 ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
-# How long after a gap reads reach back to it: backfills come within minutes of the
-# signal's return; an hour leaves room for a phone that was offline too, and bounds
-# the cost of a gap that is never filled (a sensor change, a reading the sensor lost).
-BACKFILL_WATCH: Final = timedelta(hours=1)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # A first read after setup may log in first: two requests more.
@@ -169,7 +165,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             self._plan_within(later)
             return self._published or self._publish(held, (), now)
         previous = held[0].time if held else None
-        window = read_window(self._read_from(previous, now), now)
+        window = read_window(self._read_from(previous), now)
         try:
             fetched = await self.hass.async_add_executor_job(
                 self.client.read, window.minutes, window.max_count
@@ -263,22 +259,18 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         since = dt_util.utcnow() - HISTORY
         return tuple(reversed(list(self.state.history.since(since))))
 
-    def _read_from(self, previous: datetime | None, now: datetime) -> datetime | None:
+    def _read_from(self, previous: datetime | None) -> datetime | None:
         """Where a read starts: the newest reading held, or further back.
 
-        The first read after start-up takes all 24 hours. For a while after a gap in
-        the readings, reads reach back to it: the phone uploads a signal loss's
-        readings after the first new one, and a backfilled hole is no sensor change.
+        The first read after start-up takes all 24 hours. Until readings have followed
+        a gap for the hour that confirms a sensor change, reads reach back to it: the
+        phone uploads a signal loss's readings after the first new one, and a
+        backfilled hole is no sensor change. A gap never filled costs an hour of it.
         """
         if not self._loaded or previous is None:
             return None
-        reach = [previous]
-        if (gap := self.state.history.gap_start(now - BACKFILL_WATCH)) is not None:
-            reach.append(gap)
-        hole = unconfirmed_hole(self.state.history, sensor_type(self.config_entry.options))
-        if hole is not None:
-            reach.append(hole.last_before)
-        return min(reach)
+        gap = self.state.history.gap_start(previous - CONFIRMATION)
+        return previous if gap is None else min(previous, gap)
 
     @callback
     def sensor_replaced(self) -> None:

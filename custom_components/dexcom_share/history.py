@@ -171,12 +171,12 @@ class ReadingHistory:
         )
 
     def gap_start(self, since: datetime) -> datetime | None:
-        """The reading before the oldest gap that ended at or after `since`.
+        """The reading before the oldest gap that ended after `since`.
 
         A gap is two consecutive readings more than `GAP` apart: a signal loss whose
         backfill may still be on its way, or a sensor change.
         """
-        first = max(1, bisect_left(self._times, math.ceil(since.timestamp())))
+        first = max(1, bisect_right(self._times, math.floor(since.timestamp())))
         limit = GAP.total_seconds()
         for index in range(first, len(self._times)):
             if self._times[index] - self._times[index - 1] > limit:

@@ -109,18 +109,6 @@ def detect_session_start(history: ReadingHistory, sensor_type: SensorType) -> da
     return None
 
 
-def unconfirmed_hole(history: ReadingHistory, sensor_type: SensorType) -> Hole | None:
-    """The newest hole, while it still waits for its confirmation.
-
-    Until it is confirmed, reads from Share should reach back to `last_before`, so
-    that a backfill of the hole is seen.
-    """
-    holes = _holes(history, SENSOR_SPECS[sensor_type].warm_up)
-    if holes and not _confirmed(history, holes[0]):
-        return holes[0]
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class SensorSession:
     """A sensor's session: when it started and when it stops giving readings."""
