@@ -175,7 +175,11 @@ def test_new_account_probes_within_the_gaps_of_its_schedule(seed: int) -> None:
 
 
 def test_signal_loss_falls_back_to_a_few_polls_per_period() -> None:
-    """After a whole period without a reading: a guard, then the first offset."""
+    """After a whole period without a reading: a guard, then the first offset.
+
+    The guard comes sooner by the sensor's possible drift for every period since the
+    newest reading (0.5 s each), so a sensor whose readings run early cannot pass it.
+    """
     plan = planner()
     schedule = plan.schedule
     now = T + timedelta(seconds=1)
@@ -185,22 +189,39 @@ def test_signal_loss_falls_back_to_a_few_polls_per_period() -> None:
         plan.observe(now, [])
     first_period = [300 + offset for offset in schedule.offsets]
     later = [
-        period * 300 + offset for period in (2, 3, 4, 5) for offset in schedule.long_loss_offsets
+        poll
+        for period in (2, 3, 4, 5)
+        for poll in (
+            period * 300 + schedule.guard - 0.5 * period,
+            period * 300 + schedule.offsets[0],
+        )
     ]
-    assert polls == [poll for poll in first_period + later if poll <= 1800]
-    guard = schedule.long_loss_offsets[0]
-    assert guard < schedule.offsets[0]
-    assert schedule.long_loss_offsets[1:] == schedule.offsets[:1]
+    assert polls == pytest.approx([poll for poll in first_period + later if poll <= 1800])
+    assert schedule.long_loss_offsets == (schedule.guard, schedule.offsets[0])
+    assert schedule.guard < schedule.offsets[0]
 
 
-def test_guard_comes_before_nearly_any_reading() -> None:
-    """The guard poll finds a backlog before the next reading can supersede it."""
+def test_guard_is_never_late() -> None:
+    """Its jitter makes the guard sooner, never later: it comes before any reading."""
     cdf = true_cdf(MIXES["slow"])
-    schedule = plan_schedule(cdf, PollTuning())
-    guard = schedule.long_loss_offsets[0]
-    # The guard comes up to 3 s late (jitter): the mean over that is what counts.
-    assert sum(cdf[guard + late] for late in range(4)) / 4 <= 0.03
-    assert guard >= 40
+    plan = PollPlanner(PollTuning(), random.Random(5), Settled())
+    plan.schedule = plan_schedule(cdf, PollTuning())
+    guard = plan.schedule.guard
+    assert cdf[guard] <= schedule.GUARD_SHARE
+    assert guard >= 50
+    long_ago = T - timedelta(hours=1)
+    for start in range(12, 20):
+        due = long_ago + READING_PERIOD * start
+        polled = plan.next_poll(long_ago, due - timedelta(seconds=30))
+        drift = 0.5 * start
+        assert due + timedelta(seconds=guard - drift - 3) <= polled
+        assert polled <= due + timedelta(seconds=guard - drift)
+
+
+def test_a_phone_that_can_upload_at_once_is_guarded_at_the_due_time() -> None:
+    """With readings possible from the first second, the guard is at offset 0."""
+    cdf = true_cdf(((1.0, 0.0, 30.0),))
+    assert plan_schedule(cdf, PollTuning()).guard == 0
 
 
 def test_no_data_on_share_polls_every_five_minutes() -> None:

@@ -73,6 +73,10 @@ so weighting them keeps the fit unbiased, and only they show where within a gap 
 readings arrive."""
 GUARD_SHARE: Final = 0.005
 """After a signal loss, the guard poll comes before this share of readings arrives."""
+PHASE_DRIFT: Final = 0.5
+"""Seconds per period by which a sensor's readings may come sooner than every 5
+minutes (Share shows 299.5-300.1 s apart): the guard comes that much earlier for
+each period since the newest reading held."""
 STORAGE_VERSION: Final = 1
 
 
@@ -117,11 +121,18 @@ class Schedule:
     """Poll offsets in whole seconds after the next reading is due, within a period."""
 
     offsets: tuple[int, ...]
-    long_loss_offsets: tuple[int, ...]
-    """After a signal loss: a guard poll before the next reading can arrive (it finds
-    a backlog before a newer reading hides it), then the first offset."""
+    guard: int
+    """After a signal loss, a poll before the next reading can arrive: it finds a
+    backlog before a newer reading hides it. Never jittered later, and sooner by the
+    sensor's possible drift (`PHASE_DRIFT`); at the due time when readings may come
+    at once."""
     expected_lag: float
     expected_reads: float
+
+    @property
+    def long_loss_offsets(self) -> tuple[int, ...]:
+        """The polls of a period after a signal loss: the guard, then the first offset."""
+        return (self.guard, self.offsets[0])
 
 
 def _nearest_edge(seconds: float) -> int:
@@ -353,8 +364,8 @@ def plan_schedule(cdf: Sequence[float], tuning: PollTuning) -> Schedule:
         first = offsets[0]
     costs = {offsets: _lag_and_reads(offsets, seen) for offsets in candidates}
     best = min(costs, key=lambda offsets: costs[offsets][0] + price * costs[offsets][1])
-    guards = [x for x in range(best[0] - spacing + 1) if seen[x] <= GUARD_SHARE]
-    return Schedule(best, (*guards[-1:], best[0]), *costs[best])
+    guard = max((x for x in range(best[0] - spacing + 1) if cdf[x] <= GUARD_SHARE), default=0)
+    return Schedule(best, guard, *costs[best])
 
 
 def _lag_and_reads(offsets: Sequence[int], cdf: Sequence[float]) -> tuple[float, float]:
@@ -522,12 +533,17 @@ class PollPlanner:
         period = max(0, math.floor((now - due) / READING_PERIOD))
         while True:
             start = due + READING_PERIOD * period
+            guard = None
             if start - newest >= tuning.long_loss:
-                offsets = self.schedule.long_loss_offsets
+                offsets = self.schedule.offsets[:1]
+                drift = PHASE_DRIFT * (period + 1) + self._rng.uniform(0, tuning.jitter)
+                guard = start + timedelta(seconds=self.schedule.guard - drift)
             elif period == 0 and probe is not None:
                 offsets = tuple(sorted((*self.schedule.offsets, probe)))
             else:
                 offsets = self.schedule.offsets
+            if guard is not None and guard > now + tuning.min_spacing:
+                return guard
             for offset in offsets:
                 planned = start + timedelta(seconds=offset)
                 if planned > now:
