@@ -48,6 +48,41 @@ def differences(ours: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def hour_differences(ours: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+    """Median and p95 lag of some hours minus the oracle's in the same hours."""
+    median = round(ours["median_lag_s"] - best["median_lag_s"], 1)
+    p95 = round(ours["p95_lag_s"] - best["p95_lag_s"], 1)
+    return {
+        "median_lag_s": median,
+        "p95_lag_s": p95,
+        "within_targets": median <= MEDIAN_WITHIN and p95 <= P95_WITHIN,
+    }
+
+
+def family_report(family: dict[str, Any]) -> dict[str, Any]:
+    """Each trace's pooled days, with the differences from the oracle judged."""
+    report = {}
+    for name, figures in family.items():
+        ours, best = figures["ours"], figures["oracle"]
+        restart = figures["first_hour_after_restart"]
+        report[name] = {
+            **figures,
+            "ours_minus_oracle": {
+                **differences(ours, best),
+                "cost_s": round(ours["cost_s"] - best["cost_s"], 2),
+            },
+            "new_account_minus_oracle": [
+                hour_differences(hour["ours"], hour["oracle"])
+                for hour in figures["new_account_hours"]
+            ],
+            "after_restart_minus_oracle": hour_differences(restart["ours"], restart["oracle"]),
+            "after_restart_minus_not_restarted": hour_differences(
+                restart["ours"], restart["not_restarted"]
+            ),
+        }
+    return report
+
+
 def print_figures(collected: dict[str, Any]) -> None:
     """The figures of a partial run, without the lags (also in .cache/benchmark-runs.json)."""
     RAW.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +91,7 @@ def print_figures(collected: dict[str, Any]) -> None:
         for variant, run in runs.items():
             if isinstance(run, dict):
                 print(name, variant, json.dumps(_without_lags(run)))
-    for key in ("tradeoff", "accounts", "heap_per_account_kib"):
+    for key in ("family", "tradeoff", "accounts", "heap_per_account_kib"):
         if collected.get(key):
             print(key, json.dumps(collected[key])[:3000])
 
@@ -91,13 +126,15 @@ def write_report(collected: dict[str, Any], folder: Path, *, quick: bool) -> Non
             collected["tradeoff"], key=lambda point: (point["kind"], point["price_per_read"])
         ),
     }
+    if family := collected.get("family"):
+        report["family"] = family_report(family)
     if accounts := collected.get("accounts"):
         report["accounts"] = _accounts(accounts)
     if heap := collected.get("heap_per_account_kib"):
         report["heap_per_account_kib"] = heap
     name = "freshness-quick.json" if quick else "freshness.json"
     (folder / name).write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps({key: report[key] for key in ("traces",)}, indent=1)[:4000])
+    print(json.dumps({key: report.get(key) for key in ("traces", "family")}, indent=1)[:8000])
     if not quick and len(collected["traces"]) > 1:
         _chart(collected, report, folder / "freshness.png")
 
@@ -109,8 +146,24 @@ def _without_lags(run: Any) -> Any:
 
 
 def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
-    """The worst account against its own oracle, and the totals."""
-    per_account = accounts["accounts"]
+    """The worst account against its own oracle, each trace's four pooled, the totals."""
+    by_trace: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for key, result in accounts["accounts"].items():
+        runs = by_trace.setdefault(key.split("-", 1)[1], {"ours": [], "oracle": []})
+        runs["ours"].append(result)
+        runs["oracle"].append(result["oracle"])
+    pooled = {
+        name: {kind: _pool(day) for kind, day in runs.items()} for name, runs in by_trace.items()
+    }
+    for figures in pooled.values():
+        figures["minus_oracle"] = differences(figures["ours"], figures["oracle"])
+    per_account = {
+        key: {
+            **_without_lags(result),
+            "oracle": _without_lags(result["oracle"]),
+        }
+        for key, result in accounts["accounts"].items()
+    }
     compared = {
         key: differences(_without_oracle(result), result["oracle"])
         for key, result in per_account.items()
@@ -131,6 +184,10 @@ def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
             for figure in ("median_lag_s", "p95_lag_s", "reads_per_reading")
         },
         "accounts_within_targets": sum(result["within_targets"] for result in compared.values()),
+        "pooled_by_trace": pooled,
+        "traces_within_targets": sum(
+            figures["minus_oracle"]["within_targets"] for figures in pooled.values()
+        ),
         "median_lag_s_median_account": statistics.median(
             result["median_lag_s"] for result in per_account.values()
         ),
@@ -138,6 +195,20 @@ def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
             result.get("planner_cpu_ms_per_poll", 0.0) for result in per_account.values()
         ),
         "accounts": per_account,
+    }
+
+
+def _pool(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and p95 lag and reads per reading of several accounts' days together."""
+    lags = sorted(lag for day in days for lag in day["lags"])
+    return {
+        "median_lag_s": round(statistics.median(lags), 1),
+        "p95_lag_s": round(lags[int(0.95 * (len(lags) - 1))], 1),
+        "reads_per_reading": round(
+            sum(day["reads"] for day in days) / sum(day["readings"] for day in days), 3
+        ),
+        "never_shown_newest_60s": sum(day["never_shown_newest_60s"] for day in days),
+        "accounts": len(days),
     }
 
 
@@ -252,25 +323,24 @@ def _chart(collected: dict[str, Any], report: dict[str, Any], path: Path) -> Non
     learning.axhspan(
         -MEDIAN_WITHIN, MEDIAN_WITHIN, color="tab:green", alpha=0.12, label="target: within 3 s"
     )
-    for index, name in enumerate(names):
-        curves = report["learning"].get(name, {})
-        for key, style, label in (
-            ("first_hours", "-", "new account"),
-            ("after_restart", ":", "after restart"),
-        ):
-            ours = curves.get("new_account", {}).get(key, [])
-            best = curves.get("oracle", {}).get(key, [])
-            if ours and best:
-                gaps = [
-                    mine["median_lag_s"] - oracle_hour["median_lag_s"]
-                    for mine, oracle_hour in zip(ours, best, strict=True)
-                ]
-                learning.plot(
-                    hours, gaps, style, marker="o", color=f"C{index}", label=f"{name}: {label}"
-                )
+    family = report.get("family", {})
+    for index, name in enumerate(family):
+        gaps = [hour["median_lag_s"] for hour in family[name]["new_account_minus_oracle"]]
+        learning.plot(hours, gaps, "-", marker="o", color=f"C{index}", label=f"{name}: new account")
+        restarted = family[name]["after_restart_minus_oracle"]["median_lag_s"]
+        learning.plot(
+            hours[:1],
+            [restarted],
+            marker="*",
+            markersize=12,
+            linestyle="none",
+            color=f"C{index}",
+            label=f"{name}: 1st hour after a restart",
+        )
     learning.axhline(0, color="black", linewidth=0.8)
     learning.set_ylabel("median lag minus the oracle's, that hour (s)")
-    learning.set_title("Learning curve: a new account, and after a restart")
+    days = next(iter(family.values()), {}).get("days", 0)
+    learning.set_title(f"Learning curve, {days} days per trace: a new account, after a restart")
     learning.grid(visible=True, alpha=0.3)
     learning.legend(fontsize=7, ncol=2)
     figure.tight_layout()

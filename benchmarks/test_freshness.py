@@ -30,6 +30,7 @@ import pytest
 from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
 from share_simulator import ShareSimulator
 
+from .family import FamilyRun
 from .harness import (
     RESTART_AT,
     SEED,
@@ -66,6 +67,7 @@ def results() -> Generator[dict[str, Any]]:
     complete = all(set(VARIANTS) <= runs.keys() for runs in collected["traces"].values()) and len(
         collected["traces"]
     ) == len(TRACES)
+    complete = complete and len(collected.get("family", {})) == len(TRACES)
     if QUICK or (complete and "accounts" in collected and "heap_per_account_kib" in collected):
         write_report(collected, RESULTS, quick=QUICK)
     else:
@@ -117,6 +119,16 @@ async def test_trace(
     assert result.readings > 250
 
 
+@pytest.mark.parametrize("trace_name", list(TRACES))
+def test_family(results: dict[str, Any], trace_name: str) -> None:
+    """The planner replayed over 8 days of one trace, pooled, against the oracle."""
+    if QUICK and trace_name != "mix":
+        pytest.skip("quick run: the current mix, one day")
+    figures = FamilyRun(TRACES[trace_name], CHOSEN, days=1 if QUICK else 8).measure()
+    results.setdefault("family", {})[trace_name] = figures
+    assert figures["ours"]["readings_judged"] > 250 * figures["days"]
+
+
 @pytest.mark.parametrize("kind", ["ours", "oracle"])
 @pytest.mark.parametrize("price", PRICES)
 async def test_tradeoff(
@@ -160,11 +172,19 @@ async def test_twenty_accounts(
         warm = pretrained(readings, CHOSEN, SEED + index)
         accounts.append(Account(key, readings, planner=learning(CHOSEN, SEED + index, warm)))
         best = PollPlanner(CHOSEN, random.Random(SEED + index), KnownDelays(trace.cdf))
-        oracles[key] = judge_replay(key, readings, best).summary()
+        oracles[key] = judge_replay(key, readings, best)
     outcome, stats = await run(hass, freezer, share, accounts)
     results["accounts"] = {
         "accounts": {
-            key: {**result.summary(), "oracle": oracles[key]} for key, result in outcome.items()
+            key: {
+                **result.summary(),
+                "lags": [lag for _, lag in result.lags],
+                "oracle": {
+                    **oracles[key].summary(),
+                    "lags": [lag for _, lag in oracles[key].lags],
+                },
+            }
+            for key, result in outcome.items()
         },
         "max_requests_per_second": stats.max_requests_per_second,
         "max_requests_per_second_after_setup": stats.max_requests_per_second_after_setup,
