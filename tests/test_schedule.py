@@ -197,6 +197,7 @@ def test_signal_loss_falls_back_to_a_few_polls_per_period() -> None:
         )
     ]
     assert polls == pytest.approx([poll for poll in first_period + later if poll <= 1800])
+    assert schedule.guard is not None
     assert schedule.long_loss_offsets == (schedule.guard, schedule.offsets[0])
     assert schedule.guard < schedule.offsets[0]
 
@@ -207,6 +208,7 @@ def test_guard_is_never_late() -> None:
     plan = PollPlanner(PollTuning(), random.Random(5), Settled())
     plan.schedule = plan_schedule(cdf, PollTuning())
     guard = plan.schedule.guard
+    assert guard is not None
     assert cdf[guard] <= schedule.GUARD_SHARE
     assert guard >= 50
     long_ago = T - timedelta(hours=1)
@@ -218,10 +220,43 @@ def test_guard_is_never_late() -> None:
         assert polled <= due + timedelta(seconds=guard - drift)
 
 
+def test_guard_drift_is_capped_after_a_long_loss() -> None:
+    """Two days without a reading: the guard still comes 30-33 s before it is due."""
+    plan = PollPlanner(PollTuning(), random.Random(6), Settled())
+    plan.schedule = plan_schedule(true_cdf(MIXES["slow"]), PollTuning())
+    guard = plan.schedule.guard
+    assert guard is not None
+    long_ago = T - timedelta(days=2)
+    due = long_ago + READING_PERIOD * 577
+    polls = []
+    now = due - timedelta(seconds=200)
+    while (now := plan.next_poll(long_ago, now)) < due + timedelta(seconds=300):
+        polls.append(seconds(now - due))
+    assert guard - 33 <= polls[0] <= guard - 30
+    assert polls[1] == pytest.approx(plan.schedule.offsets[0], abs=3)
+    assert len(polls) == 2
+
+
 def test_a_phone_that_can_upload_at_once_is_guarded_at_the_due_time() -> None:
-    """With readings possible from the first second, the guard is at offset 0."""
-    cdf = true_cdf(((1.0, 0.0, 30.0),))
-    assert plan_schedule(cdf, PollTuning()).guard == 0
+    """Readings possible from the first second: the guard at offset 0.
+
+    None when the first poll is itself within the minimum spacing of the due time.
+    """
+    plan = planner()
+    plan.schedule = plan_schedule(true_cdf(((0.2, 0.0, 8.0), (0.8, 8.0, 40.0))), NO_JITTER)
+    assert plan.schedule.guard == 0
+    assert plan.schedule.offsets[0] >= 5
+    long_ago = T - timedelta(hours=1)
+    due = long_ago + READING_PERIOD * 12
+    polled = plan.next_poll(long_ago, due - timedelta(seconds=60))
+    assert seconds(polled - due) == pytest.approx(-6)
+    at_once = plan_schedule(true_cdf(((0.6, 0.0, 3.0), (0.4, 3.0, 200.0))), NO_JITTER)
+    assert at_once.offsets[0] < 5
+    assert at_once.guard is None
+    assert at_once.long_loss_offsets == at_once.offsets[:1]
+    plan.schedule = at_once
+    polled = plan.next_poll(long_ago, due - timedelta(seconds=60))
+    assert seconds(polled - due) == at_once.offsets[0]
 
 
 def test_no_data_on_share_polls_every_five_minutes() -> None:

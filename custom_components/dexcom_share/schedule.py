@@ -76,7 +76,10 @@ GUARD_SHARE: Final = 0.005
 PHASE_DRIFT: Final = 0.5
 """Seconds per period by which a sensor's readings may come sooner than every 5
 minutes (Share shows 299.5-300.1 s apart): the guard comes that much earlier for
-each period since the newest reading held."""
+each period since the newest reading held,"""
+PHASE_DRIFT_MAX: Final = 30.0
+"""and at most this much (5 hours of it): after a longer loss the next reading's phase
+is anyone's guess, and a guard drifting on would leave its period altogether."""
 STORAGE_VERSION: Final = 1
 
 
@@ -121,18 +124,18 @@ class Schedule:
     """Poll offsets in whole seconds after the next reading is due, within a period."""
 
     offsets: tuple[int, ...]
-    guard: int
+    guard: int | None
     """After a signal loss, a poll before the next reading can arrive: it finds a
     backlog before a newer reading hides it. Never jittered later, and sooner by the
     sensor's possible drift (`PHASE_DRIFT`); at the due time when readings may come
-    at once."""
+    at once, and None when the first offset is that close to the due time itself."""
     expected_lag: float
     expected_reads: float
 
     @property
     def long_loss_offsets(self) -> tuple[int, ...]:
         """The polls of a period after a signal loss: the guard, then the first offset."""
-        return (self.guard, self.offsets[0])
+        return (*(() if self.guard is None else (self.guard,)), self.offsets[0])
 
 
 def _nearest_edge(seconds: float) -> int:
@@ -364,7 +367,9 @@ def plan_schedule(cdf: Sequence[float], tuning: PollTuning) -> Schedule:
         first = offsets[0]
     costs = {offsets: _lag_and_reads(offsets, seen) for offsets in candidates}
     best = min(costs, key=lambda offsets: costs[offsets][0] + price * costs[offsets][1])
-    guard = max((x for x in range(best[0] - spacing + 1) if cdf[x] <= GUARD_SHARE), default=0)
+    guard = None
+    if best[0] >= spacing:
+        guard = max((x for x in range(best[0] - spacing + 1) if cdf[x] <= GUARD_SHARE), default=0)
     return Schedule(best, guard, *costs[best])
 
 
@@ -536,8 +541,10 @@ class PollPlanner:
             guard = None
             if start - newest >= tuning.long_loss:
                 offsets = self.schedule.offsets[:1]
-                drift = PHASE_DRIFT * (period + 1) + self._rng.uniform(0, tuning.jitter)
-                guard = start + timedelta(seconds=self.schedule.guard - drift)
+                if self.schedule.guard is not None:
+                    drift = min(PHASE_DRIFT * (period + 1), PHASE_DRIFT_MAX)
+                    drift += self._rng.uniform(0, tuning.jitter)
+                    guard = start + timedelta(seconds=self.schedule.guard - drift)
             elif period == 0 and probe is not None:
                 offsets = tuple(sorted((*self.schedule.offsets, probe)))
             else:
