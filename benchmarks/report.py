@@ -337,6 +337,12 @@ def _chart(collected: dict[str, Any], report: dict[str, Any], path: Path) -> Non
             color=f"C{index}",
             label=f"{name}: 1st hour after a restart",
         )
+    shown = [MEDIAN_WITHIN, -MEDIAN_WITHIN] + [
+        value for line in learning.get_lines() for value in line.get_ydata()
+    ]
+    low, high = min(shown), max(shown)
+    # Room above the lines for the legend.
+    learning.set_ylim(low - 1, high + 0.9 * (high - low))
     learning.axhline(0, color="black", linewidth=0.8)
     learning.set_ylabel("median lag minus the oracle's, that hour (s)")
     days = next(iter(family.values()), {}).get("days", 0)
