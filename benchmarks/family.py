@@ -26,7 +26,18 @@ from typing import Any
 from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
 from share_simulator import Reading
 
-from .harness import DAY, SEED, START, Account, Result, _judge, pretrained, replay, trace_readings
+from .harness import (
+    DAY,
+    SEED,
+    START,
+    Result,
+    judge_day,
+    judge_replay,
+    lag_figures,
+    pretrained,
+    replay,
+    trace_readings,
+)
 from .oracle import KnownDelays, Trace
 
 DAYS = 8
@@ -34,21 +45,13 @@ RESTART_EVERY = timedelta(hours=3)
 HOUR = 3600.0
 
 
-def _judged(readings: list[Reading], shown: dict[int, float], reads: int) -> Result:
-    account = Account("family", readings)
-    account.first_shown = shown
-    result = Result("family", reads=reads)
-    _judge(result, account, DAY)
-    return result
-
-
-def _replay_restarted(
+def _judge_restarted(
     readings: list[Reading],
     planner: PollPlanner,
     tuning: PollTuning,
     seed: int,
     restarts: Sequence[timedelta],
-) -> tuple[dict[int, float], int]:
+) -> Result:
     """Replay the measured day, the planner saved and loaded at each of `restarts`.
 
     Like a restart of Home Assistant: the first read after one takes Share's whole
@@ -64,7 +67,7 @@ def _replay_restarted(
         for key, at in part.items():
             shown.setdefault(key, at)
         polls += count
-    return shown, polls - 1
+    return judge_day("restarted", readings, shown, polls - 1)
 
 
 def _pooled(
@@ -78,14 +81,8 @@ def _pooled(
     cost the planner minimises: mean lag plus `price` per read per reading.
     """
     results = list(results)
-    lags = sorted(
-        lag for result in results for at, lag in result.lags if hours is None or hours(at)
-    )
-    figures: dict[str, Any] = {
-        "median_lag_s": round(statistics.median(lags), 1),
-        "p95_lag_s": round(lags[int(0.95 * (len(lags) - 1))], 1),
-        "readings_judged": len(lags),
-    }
+    lags = [lag for result in results for at, lag in result.lags if hours is None or hours(at)]
+    figures: dict[str, Any] = {**lag_figures(lags), "readings_judged": len(lags)}
     if hours is None:
         reads = sum(result.reads for result in results) / sum(r.readings for r in results)
         figures |= {
@@ -114,20 +111,13 @@ class FamilyRun:
             readings = trace_readings(self.trace, seed, phase=random.Random(seed).uniform(0, 300))
             warm = pretrained(readings, self.tuning, seed)
             planner = PollPlanner.from_dict(warm, self.tuning, random.Random(seed))
-            shown, polls = replay(readings, planner, START, START + DAY)
-            steady.append(_judged(readings, shown, polls - 1))
+            steady.append(judge_replay("steady", readings, planner))
             oracle = PollPlanner(self.tuning, random.Random(seed), KnownDelays(self.trace.cdf))
-            shown, polls = replay(readings, oracle, START, START + DAY)
-            best.append(_judged(readings, shown, polls - 1))
+            best.append(judge_replay("oracle", readings, oracle))
             fresh = PollPlanner(self.tuning, random.Random(seed))
-            shown, polls = replay(readings, fresh, START, START + DAY)
-            new.append(_judged(readings, shown, polls - 1))
+            new.append(judge_replay("new account", readings, fresh))
             warm_again = PollPlanner.from_dict(warm, self.tuning, random.Random(seed))
-            restarted.append(
-                _judged(
-                    readings, *_replay_restarted(readings, warm_again, self.tuning, seed, restarts)
-                )
-            )
+            restarted.append(_judge_restarted(readings, warm_again, self.tuning, seed, restarts))
 
         def first_hour_after_restart(at: float) -> bool:
             return any(0 <= at - restart.total_seconds() < HOUR for restart in restarts)

@@ -8,7 +8,7 @@ moment it shows a reading is that reading's display time.
 """
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -226,8 +226,7 @@ class Result:
         """Figures for the JSON report."""
         ordered = sorted(lag for _, lag in self.lags)
         return {
-            "median_lag_s": round(statistics.median(ordered), 1),
-            "p95_lag_s": round(_p95(ordered), 1),
+            **lag_figures(ordered),
             "max_lag_s": round(ordered[-1], 1),
             "readings_shown": len(ordered),
             "never_shown": self.missed,
@@ -248,20 +247,18 @@ class Result:
         out = []
         for hour in range(hours):
             low = (start + timedelta(hours=hour)).total_seconds()
-            lags = sorted(lag for at, lag in self.lags if low <= at < low + 3600)
-            out.append(
-                {
-                    "median_lag_s": round(statistics.median(lags), 1),
-                    "p95_lag_s": round(_p95(lags), 1),
-                }
-                if lags
-                else {}
-            )
+            lags = [lag for at, lag in self.lags if low <= at < low + 3600]
+            out.append(lag_figures(lags) if lags else {})
         return out
 
 
-def _p95(ordered: list[float]) -> float:
-    return ordered[int(0.95 * (len(ordered) - 1))]
+def lag_figures(lags: Iterable[float]) -> dict[str, float]:
+    """Median and p95 of some lags, as every figure of the benchmark gives them."""
+    ordered = sorted(lags)
+    return {
+        "median_lag_s": round(statistics.median(ordered), 1),
+        "p95_lag_s": round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+    }
 
 
 @dataclass
@@ -407,9 +404,16 @@ def _session_of(params: Mapping[str, Any]) -> Any:
 
 def judge_replay(key: str, readings: list[Reading], planner: PollPlanner) -> Result:
     """A replay of the measured day, judged like a run (the read at START not counted)."""
-    account = Account(key, readings)
-    account.first_shown, polls = replay(readings, planner, START, START + DAY)
-    result = Result(key, reads=polls - 1)
+    first_shown, polls = replay(readings, planner, START, START + DAY)
+    return judge_day(key, readings, first_shown, polls - 1)
+
+
+def judge_day(
+    key: str, readings: list[Reading], first_shown: dict[int, float], reads: int
+) -> Result:
+    """The measured day of a replay, from when each reading was first shown."""
+    account = Account(key, readings, first_shown=first_shown)
+    result = Result(key, reads=reads)
     _judge(result, account, DAY)
     return result
 

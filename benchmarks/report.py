@@ -13,6 +13,8 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from custom_components.dexcom_share.schedule import PollTuning
 
+from .harness import lag_figures
+
 # The issue's targets, against the oracle.
 MEDIAN_WITHIN = 3.0
 P95_WITHIN = 10.0
@@ -200,10 +202,8 @@ def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
 
 def _pool(days: list[dict[str, Any]]) -> dict[str, Any]:
     """Median and p95 lag and reads per reading of several accounts' days together."""
-    lags = sorted(lag for day in days for lag in day["lags"])
     return {
-        "median_lag_s": round(statistics.median(lags), 1),
-        "p95_lag_s": round(lags[int(0.95 * (len(lags) - 1))], 1),
+        **lag_figures(lag for day in days for lag in day["lags"]),
         "reads_per_reading": round(
             sum(day["reads"] for day in days) / sum(day["readings"] for day in days), 3
         ),
