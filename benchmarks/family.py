@@ -8,7 +8,8 @@ Assistant or HTTP (`harness.replay`: the same `observe` and `next_poll` calls th
 coordinator makes), pooled:
 
 - steady state: the planner learned the day before, against the oracle;
-- a new account: the first three hours from the prior;
+- a new account: the first three hours from the prior, also for the same estimator
+  told each reading's exact delay (`ToldPlanner`): how fast learning could be at all;
 - after a restart: the planner saved and loaded (as the entry's Store does) every
   three hours, each first hour after one judged;
 - the cost the planner minimises: the mean lag plus the price per read times the
@@ -38,9 +39,9 @@ from .harness import (
     replay,
     trace_readings,
 )
-from .oracle import KnownDelays, Trace
+from .oracle import KnownDelays, ToldPlanner, Trace
 
-DAYS = 8
+DAYS = 24
 RESTART_EVERY = timedelta(hours=3)
 HOUR = 3600.0
 
@@ -104,7 +105,7 @@ class FamilyRun:
 
     def measure(self) -> dict[str, Any]:
         """Pooled figures: steady state, new account, after restarts, the oracle, cost."""
-        steady, best, new, restarted = [], [], [], []
+        steady, best, new, told, restarted = [], [], [], [], []
         restarts = [RESTART_EVERY * index for index in range(1, 8)]
         for day in range(self.days):
             seed = SEED + 1000 + day
@@ -116,6 +117,8 @@ class FamilyRun:
             best.append(judge_replay("oracle", readings, oracle))
             fresh = PollPlanner(self.tuning, random.Random(seed))
             new.append(judge_replay("new account", readings, fresh))
+            told_fresh = ToldPlanner(self.tuning, random.Random(seed), readings)
+            told.append(judge_replay("told delays", readings, told_fresh))
             warm_again = PollPlanner.from_dict(warm, self.tuning, random.Random(seed))
             restarted.append(_judge_restarted(readings, warm_again, self.tuning, seed, restarts))
 
@@ -131,7 +134,11 @@ class FamilyRun:
             "ours": _pooled(steady, price=price),
             "oracle": _pooled(best, price=price),
             "new_account_hours": [
-                {"ours": _pooled(new, in_hour(hour)), "oracle": _pooled(best, in_hour(hour))}
+                {
+                    "ours": _pooled(new, in_hour(hour)),
+                    "told_delays": _pooled(told, in_hour(hour)),
+                    "oracle": _pooled(best, in_hour(hour)),
+                }
                 for hour in range(3)
             ],
             "first_hour_after_restart": {

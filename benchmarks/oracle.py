@@ -3,11 +3,18 @@
 The oracle is the planner itself with its learning switched off: it is handed the
 trace's true upload-delay distribution and plans with the same optimiser, price per
 read, jitter and minimum spacing. No fixed schedule does better at that price.
+
+`ToldPlanner` is the best its learning could do: the same estimator told each
+reading's exact upload delay instead of the two polls between which it arrived.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+import random
 
-from custom_components.dexcom_share.schedule import HORIZON, DelayEstimate
+from custom_components.dexcom_share.schedule import HORIZON, DelayEstimate, PollPlanner, PollTuning
+from share_simulator import Reading
 from share_simulator.trace import (
     BIMODAL_DELAY_MIX,
     DEFAULT_DELAY_MIX,
@@ -91,3 +98,37 @@ class KnownDelays(DelayEstimate):
     def cdf(self) -> list[float]:
         """The true distribution."""
         return list(self._cdf)
+
+
+class _ToldDelays(DelayEstimate):
+    """Learns each reading's exact delay, looked up from the trace."""
+
+    probe_share = 0.0
+
+    def __init__(self, available: dict[int, float]) -> None:
+        """`available`: when Share serves each reading, by its whole-second timestamp."""
+        super().__init__()
+        self._available = available
+        self.read_at = 0.0
+
+    def add(self, lower: float, upper: float, weight: float = 1.0) -> None:
+        """Learn the delay of the reading found `upper` seconds after it was taken."""
+        taken = self.read_at - upper
+        delay = self._available[round(taken)] - taken
+        super().add(delay - 0.01, delay + 0.01)
+
+
+class ToldPlanner(PollPlanner):
+    """The planner as shipped, but told each reading's exact upload delay (no probes)."""
+
+    delays: _ToldDelays
+
+    def __init__(self, tuning: PollTuning, rng: random.Random, readings: list[Reading]) -> None:
+        """A new account on `readings`, from the prior."""
+        available = {round(reading.time): reading.visible_from for reading in readings}
+        super().__init__(tuning, rng, _ToldDelays(available))
+
+    def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
+        """Learn as the planner does, from when each new reading was served."""
+        self.delays.read_at = now.timestamp()
+        super().observe(now, arrived)

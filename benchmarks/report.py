@@ -77,6 +77,10 @@ def family_report(family: dict[str, Any]) -> dict[str, Any]:
                 hour_differences(hour["ours"], hour["oracle"])
                 for hour in figures["new_account_hours"]
             ],
+            "told_delays_new_account_minus_oracle": [
+                hour_differences(hour["told_delays"], hour["oracle"])
+                for hour in figures["new_account_hours"]
+            ],
             "after_restart_minus_oracle": hour_differences(restart["ours"], restart["oracle"]),
             "after_restart_minus_not_restarted": hour_differences(
                 restart["ours"], restart["not_restarted"]
@@ -327,6 +331,10 @@ def _chart(collected: dict[str, Any], report: dict[str, Any], path: Path) -> Non
     for index, name in enumerate(family):
         gaps = [hour["median_lag_s"] for hour in family[name]["new_account_minus_oracle"]]
         learning.plot(hours, gaps, "-", marker="o", color=f"C{index}", label=f"{name}: new account")
+        told = [
+            hour["median_lag_s"] for hour in family[name]["told_delays_new_account_minus_oracle"]
+        ]
+        learning.plot(hours, told, "--", color=f"C{index}", alpha=0.6)
         restarted = family[name]["after_restart_minus_oracle"]["median_lag_s"]
         learning.plot(
             hours[:1],
@@ -337,6 +345,8 @@ def _chart(collected: dict[str, Any], report: dict[str, Any], path: Path) -> Non
             color=f"C{index}",
             label=f"{name}: 1st hour after a restart",
         )
+    if family:
+        learning.plot([], [], "--", color="grey", label="dashed: new account, told each delay")
     shown = [MEDIAN_WITHIN, -MEDIAN_WITHIN] + [
         value for line in learning.get_lines() for value in line.get_ydata()
     ]

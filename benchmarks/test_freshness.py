@@ -30,7 +30,7 @@ import pytest
 from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
 from share_simulator import ShareSimulator
 
-from .family import FamilyRun
+from .family import DAYS, FamilyRun
 from .harness import (
     RESTART_AT,
     SEED,
@@ -121,10 +121,10 @@ async def test_trace(
 
 @pytest.mark.parametrize("trace_name", list(TRACES))
 def test_family(results: dict[str, Any], trace_name: str) -> None:
-    """The planner replayed over 8 days of one trace, pooled, against the oracle."""
+    """The planner replayed over `DAYS` days of one trace, pooled, against the oracle."""
     if QUICK and trace_name != "mix":
         pytest.skip("quick run: the current mix, one day")
-    figures = FamilyRun(TRACES[trace_name], CHOSEN, days=1 if QUICK else 8).measure()
+    figures = FamilyRun(TRACES[trace_name], CHOSEN, days=1 if QUICK else DAYS).measure()
     results.setdefault("family", {})[trace_name] = figures
     assert figures["ours"]["readings_judged"] > 250 * figures["days"]
 
