@@ -4,10 +4,13 @@ The oracle is the planner itself with its learning switched off: it is handed th
 trace's true upload-delay distribution and plans with the same optimiser, price per
 read, jitter and minimum spacing. No fixed schedule does better at that price.
 
-`ToldPlanner` is the best its learning could do: the same estimator told each
-reading's exact upload delay instead of the two polls between which it arrived.
+`ToldPlanner` shows what learning could do with nothing hidden: the same estimator
+told each reading's exact upload delay instead of the two polls between which it
+arrived. What a new account loses to it is the price of the polls bracketing delays;
+what the told one still loses to the oracle, the price of having few readings.
 """
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,16 +108,22 @@ class _ToldDelays(DelayEstimate):
 
     probe_share = 0.0
 
-    def __init__(self, available: dict[int, float]) -> None:
-        """`available`: when Share serves each reading, by its whole-second timestamp."""
+    def __init__(self, readings: list[Reading]) -> None:
+        """The trace's readings, to look each one up by when it was taken."""
         super().__init__()
-        self._available = available
+        self._readings = sorted(readings, key=lambda reading: reading.time)
+        self._taken = [reading.time for reading in self._readings]
         self.read_at = 0.0
 
     def add(self, lower: float, upper: float, weight: float = 1.0) -> None:
-        """Learn the delay of the reading found `upper` seconds after it was taken."""
+        """Learn the delay of the reading found `upper` seconds after it was taken.
+
+        The reading is the one taken then, to within the microseconds a datetime keeps
+        (readings are minutes apart).
+        """
         taken = self.read_at - upper
-        delay = self._available[round(taken)] - taken
+        reading = self._readings[bisect.bisect_left(self._taken, taken - 0.001)]
+        delay = reading.visible_from - reading.time
         super().add(delay - 0.01, delay + 0.01)
 
 
@@ -125,8 +134,7 @@ class ToldPlanner(PollPlanner):
 
     def __init__(self, tuning: PollTuning, rng: random.Random, readings: list[Reading]) -> None:
         """A new account on `readings`, from the prior."""
-        available = {round(reading.time): reading.visible_from for reading in readings}
-        super().__init__(tuning, rng, _ToldDelays(available))
+        super().__init__(tuning, rng, _ToldDelays(readings))
 
     def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
         """Learn as the planner does, from when each new reading was served."""
