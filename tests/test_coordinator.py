@@ -9,15 +9,16 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from share_simulator import Account, Fault, ShareSimulator
-from share_simulator.model import READ
+from share_simulator.model import READ, LoggedRequest
 
 from .conftest import NOW, readings_until, served
 from .entities import VALUE
-from .helpers import advance
+from .helpers import advance, step
 
 
 def read_params(share: ShareSimulator) -> list[tuple[str, str]]:
@@ -60,13 +61,23 @@ async def test_failed_poll_keeps_current_reading_and_retries(
     """One failed poll hides nothing still current; a retry 15-30 s later gets the reading."""
     share.state.add_fault(fault)
     account.add_readings(readings_until(NOW + timedelta(minutes=4), [140]))
-    await advance(hass, freezer, timedelta(minutes=4, seconds=29))
+
+    def reads() -> list[LoggedRequest]:
+        return [entry for entry in share.state.log if entry.endpoint == READ]
+
+    started = len(reads())
+    end = dt_util.utcnow() + timedelta(minutes=10)
+    while len(reads()) == started and dt_util.utcnow() < end:
+        await step(hass, freezer, end)
+    failed = reads()[-1]
+    assert not init_integration.runtime_data.last_update_success
     assert hass.states.get(VALUE).state == "111"
-    await advance(hass, freezer, timedelta(seconds=31))
+    while len(reads()) == started + 1 and dt_util.utcnow() < end:
+        await step(hass, freezer, end)
+    retry = reads()[-1]
+    assert init_integration.runtime_data.last_update_success
+    assert 15 <= retry.time - failed.time <= 30
     assert hass.states.get(VALUE).state == "140"
-    statuses = [entry.status for entry in share.state.log if entry.endpoint == READ]
-    assert len(statuses) == 3
-    assert statuses[-1] == 200
 
 
 async def test_backfill_is_merged_and_old_readings_dropped(

@@ -61,6 +61,14 @@ REPLAN_AFTER: Final = 0.01
 MAX_ARRIVALS_LEARNED: Final = 2
 """A read that adds more readings than this brings a backfill, which says nothing
 about the upload delay."""
+LEARNING_READINGS: Final = 12
+"""A new account's first readings (its first hour), each looked for every
+LEARNING_GRID seconds: they place its delays to within that, where the planned polls
+alone would leave gaps of a minute or more, and a phone unlike the prior is learned
+within the hour."""
+LEARNING_GRID: Final = 15
+"""Seconds between the polls of a learning period: at most 4 Share reads a minute, for
+one hour in an account's life (the estimate is stored)."""
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
 PROBE_SHARE: Final = 0.08
@@ -464,8 +472,8 @@ class PollPlanner:
         self._newest_seen: datetime | None = None
         self._planned_for = self.delays.probabilities
         self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
-        # The newest reading the current period's probe was drawn for, and the probe.
-        self._probe: tuple[datetime, int | None] | None = None
+        # The newest reading the current period's probes were drawn for, and the probes.
+        self._probes: tuple[datetime, tuple[int, ...]] | None = None
 
     @classmethod
     def from_dict(
@@ -498,9 +506,9 @@ class PollPlanner:
         self.consecutive_errors = 0
         fresh = sorted({taken for taken in arrived if not self._seen(taken)})
         probed = (
-            self._probe is not None
-            and self._probe[1] is not None
-            and self._probe[0] == self._newest_seen
+            self._probes is not None
+            and bool(self._probes[1])
+            and self._probes[0] == self._newest_seen
         )
         weight = PROBE_WEIGHT if probed else 1.0
         if fresh and self._last_read is not None and len(fresh) <= MAX_ARRIVALS_LEARNED:
@@ -531,9 +539,9 @@ class PollPlanner:
         tuning = self.tuning
         if newest is None:
             return now + tuning.no_data_interval
-        if self._probe is None or self._probe[0] != newest:
-            self._probe = (newest, self._draw_probe())
-        probe = self._probe[1]
+        if self._probes is None or self._probes[0] != newest:
+            self._probes = (newest, self._draw_probes())
+        probes = self._probes[1]
         due = newest + READING_PERIOD
         period = max(0, math.floor((now - due) / READING_PERIOD))
         while True:
@@ -545,8 +553,8 @@ class PollPlanner:
                     drift = min(PHASE_DRIFT * (period + 1), PHASE_DRIFT_MAX)
                     drift += self._rng.uniform(0, tuning.jitter)
                     guard = start + timedelta(seconds=self.schedule.guard - drift)
-            elif period == 0 and probe is not None:
-                offsets = tuple(sorted((*self.schedule.offsets, probe)))
+            elif period == 0 and probes:
+                offsets = tuple(sorted((*self.schedule.offsets, *probes)))
             else:
                 offsets = self.schedule.offsets
             if guard is not None and guard > now + tuning.min_spacing:
@@ -559,16 +567,27 @@ class PollPlanner:
                     return max(planned, now + tuning.min_spacing) + jitter
             period += 1
 
-    def _draw_probe(self) -> int | None:
-        """An extra poll between two planned ones (or before the first), in some periods.
+    def _draw_probes(self) -> tuple[int, ...]:
+        """Extra polls between the planned ones (or before the first), in some periods.
 
         The planned polls only say between which two of them a reading arrived, not
-        where: a poll within the gap splits it. The gap is drawn in proportion to the
-        readings the estimate puts in it, the moment evenly within it.
+        where: a poll within the gap splits it. While the account is new, polls every
+        LEARNING_GRID seconds split every gap; after that, in some periods one probe,
+        its gap drawn in proportion to the readings the estimate puts in it, the moment
+        evenly within it.
         """
         if self._rng.random() >= self.delays.probe_share:
-            return None
+            return ()
         spacing = math.ceil(self.tuning.min_spacing.total_seconds())
+        if self.delays.learned < LEARNING_READINGS:
+            phase = self._rng.uniform(0, LEARNING_GRID)
+            grid = (round(phase + LEARNING_GRID * step) for step in range(HORIZON // LEARNING_GRID))
+            return tuple(
+                offset
+                for offset in grid
+                if offset < HORIZON
+                and all(abs(offset - planned) >= spacing for planned in self.schedule.offsets)
+            )
         cdf = self.delays.cdf()
         bounds = (-spacing, *self.schedule.offsets)
         gaps = [
@@ -577,10 +596,10 @@ class PollPlanner:
             if end - start >= 2 * spacing
         ]
         if not gaps:
-            return None
+            return ()
         weights = [max(mass, 1e-9) for _, _, mass in gaps]
         low, high, _ = self._rng.choices(gaps, weights)[0]
-        return self._rng.randint(low, high)
+        return (self._rng.randint(low, high),)
 
     def after_error(self, now: datetime, retry_after: float | None) -> datetime:
         """When to try again after a failed read: exponential backoff with jitter."""
