@@ -8,8 +8,8 @@ Assistant or HTTP (`harness.replay`: the same `observe` and `next_poll` calls th
 coordinator makes), pooled:
 
 - steady state: the planner learned the day before, against the oracle;
-- a new account: the first three hours from the prior, also for the same estimator
-  told each reading's exact delay (`ToldPlanner`): how fast learning could be at all;
+- a new account: the first three hours from the prior, also for the same planner
+  told each reading's exact delay (`ToldPlanner`): what the polls' brackets cost;
 - after a restart: the planner saved and loaded (as the entry's Store does) every
   three hours, each first hour after one judged;
 - the cost the planner minimises: the mean lag plus the price per read times the
@@ -63,7 +63,8 @@ def _judge_restarted(
     bounds = [START, *(START + at for at in restarts), START + DAY]
     for index, (start, end) in enumerate(itertools.pairwise(bounds)):
         if index:
-            planner = PollPlanner.from_dict(planner.to_dict(), tuning, random.Random(seed + index))
+            rng = random.Random(f"{seed} restart {index}")
+            planner = PollPlanner.from_dict(planner.to_dict(), tuning, rng)
         part, count = replay(readings, planner, start, end)
         for key, at in part.items():
             shown.setdefault(key, at)
@@ -110,16 +111,18 @@ class FamilyRun:
         for day in range(self.days):
             seed = SEED + 1000 + day
             readings = trace_readings(self.trace, seed, phase=random.Random(seed).uniform(0, 300))
-            warm = pretrained(readings, self.tuning, seed)
-            planner = PollPlanner.from_dict(warm, self.tuning, random.Random(seed))
+            # The planners' own draws (jitter, probes), apart from the trace's.
+            draws = f"{seed} planner"
+            warm = pretrained(readings, self.tuning, draws)
+            planner = PollPlanner.from_dict(warm, self.tuning, random.Random(draws))
             steady.append(judge_replay("steady", readings, planner))
-            oracle = PollPlanner(self.tuning, random.Random(seed), KnownDelays(self.trace.cdf))
+            oracle = PollPlanner(self.tuning, random.Random(draws), KnownDelays(self.trace.cdf))
             best.append(judge_replay("oracle", readings, oracle))
-            fresh = PollPlanner(self.tuning, random.Random(seed))
+            fresh = PollPlanner(self.tuning, random.Random(draws))
             new.append(judge_replay("new account", readings, fresh))
-            told_fresh = ToldPlanner(self.tuning, random.Random(seed), readings)
+            told_fresh = ToldPlanner(self.tuning, random.Random(draws), readings)
             told.append(judge_replay("told delays", readings, told_fresh))
-            warm_again = PollPlanner.from_dict(warm, self.tuning, random.Random(seed))
+            warm_again = PollPlanner.from_dict(warm, self.tuning, random.Random(draws))
             restarted.append(_judge_restarted(readings, warm_again, self.tuning, seed, restarts))
 
         def first_hour_after_restart(at: float) -> bool:

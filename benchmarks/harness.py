@@ -117,7 +117,7 @@ def oracle(tuning: PollTuning, seed: int, cdf: tuple[float, ...]) -> PlannerFact
     return lambda _stored: MeasuredPlanner(tuning, rng, KnownDelays(cdf))
 
 
-def pretrained(readings: list[Reading], tuning: PollTuning, seed: int) -> dict[str, Any]:
+def pretrained(readings: list[Reading], tuning: PollTuning, seed: int | str) -> dict[str, Any]:
     """What polling the day before START taught the planner (its stored form)."""
     planner = PollPlanner(tuning, random.Random(seed))
     replay(readings, planner, START - DAY + timedelta(minutes=10), START)

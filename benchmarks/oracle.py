@@ -4,10 +4,11 @@ The oracle is the planner itself with its learning switched off: it is handed th
 trace's true upload-delay distribution and plans with the same optimiser, price per
 read, jitter and minimum spacing. No fixed schedule does better at that price.
 
-`ToldPlanner` shows what learning could do with nothing hidden: the same estimator
-told each reading's exact upload delay instead of the two polls between which it
-arrived. What a new account loses to it is the price of the polls bracketing delays;
-what the told one still loses to the oracle, the price of having few readings.
+`ToldPlanner` shows what learning could do with nothing hidden: the planner polling as
+shipped (planned polls, probes, the first hour's grid), its estimator told each
+reading's exact upload delay instead of the two polls between which it arrived. What a
+new account loses to it is the price of those brackets; what the told one still loses
+to the oracle, the price of having few readings.
 """
 
 import bisect
@@ -106,8 +107,6 @@ class KnownDelays(DelayEstimate):
 class _ToldDelays(DelayEstimate):
     """Learns each reading's exact delay, looked up from the trace."""
 
-    probe_share = 0.0
-
     def __init__(self, readings: list[Reading]) -> None:
         """The trace's readings, to look each one up by when it was taken."""
         super().__init__()
@@ -123,12 +122,14 @@ class _ToldDelays(DelayEstimate):
         """
         taken = self.read_at - upper
         reading = self._readings[bisect.bisect_left(self._taken, taken - 0.001)]
+        if abs(reading.time - taken) > 0.001:
+            raise LookupError(f"no reading taken at {taken}")
         delay = reading.visible_from - reading.time
-        super().add(delay - 0.01, delay + 0.01)
+        super().add(delay - 0.01, delay + 0.01, weight)
 
 
 class ToldPlanner(PollPlanner):
-    """The planner as shipped, but told each reading's exact upload delay (no probes)."""
+    """The planner as shipped, polling as it does, but told each reading's exact delay."""
 
     delays: _ToldDelays
 

@@ -194,8 +194,8 @@ def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
         "traces_within_targets": sum(
             figures["minus_oracle"]["within_targets"] for figures in pooled.values()
         ),
-        "median_lag_s_median_account": statistics.median(
-            result["median_lag_s"] for result in per_account.values()
+        "median_lag_s_median_account": round(
+            statistics.median(result["median_lag_s"] for result in per_account.values()), 1
         ),
         "planner_cpu_ms_per_poll_max": max(
             result.get("planner_cpu_ms_per_poll", 0.0) for result in per_account.values()
