@@ -76,7 +76,8 @@ async def test_failed_poll_keeps_current_reading_and_retries(
         await step(hass, freezer, end)
     retry = reads()[-1]
     assert init_integration.runtime_data.last_update_success
-    assert 15 <= retry.time - failed.time <= 30
+    # Home Assistant fires a timer up to a second early.
+    assert 14 <= retry.time - failed.time <= 31
     assert hass.states.get(VALUE).state == "140"
 
 

@@ -158,9 +158,10 @@ def test_late_upload_is_chased_along_the_schedule() -> None:
 def test_new_account_polls_on_a_grid_then_probes_within_the_gaps(seed: int) -> None:
     """A new account's first hour is polled on a grid, then probed once a period.
 
-    The grid has a poll every LEARNING_GRID s, 5 s or more from the planned polls.
-    After the first hour, until PROBES_FIRST readings, every period has one extra
-    poll, most often in the gap that holds the most readings: before the first poll.
+    The grid has a poll every LEARNING_GRID s, half a step or more from the planned
+    polls. After the first hour, until PROBES_FIRST readings, every period has one
+    extra poll, 5 s or more from the others, most often in the gap that holds the most
+    readings: before the first poll.
     """
     plan = PollPlanner(NO_JITTER, random.Random(seed), KnownAsNew(DelayEstimate().cdf()))
     offsets = plan.schedule.offsets
@@ -172,24 +173,68 @@ def test_new_account_polls_on_a_grid_then_probes_within_the_gaps(seed: int) -> N
         learning = plan.delays.learned < LEARNING_READINGS
         polls = polls_until_found(plan, taken, delay=HORIZON - 1)
         extra = sorted(set(polls) - set(offsets))
-        assert all(abs(poll - offset) >= 5 for poll in extra for offset in offsets)
         if learning:
             learning_periods += 1
-            # Every gap is split: no second of the period is more than a grid step
-            # (plus the spacing kept from a planned poll) from the next poll.
-            every = sorted({*extra, *offsets})
-            assert every[0] <= LEARNING_GRID + 5
             assert all(
-                5 <= later - sooner <= LEARNING_GRID + 6
+                abs(poll - offset) >= LEARNING_GRID / 2 for poll in extra for offset in offsets
+            )
+            # Every gap is split: no second of the period is more than a step and a
+            # half (where a grid poll gave way to a planned one) from the next poll.
+            every = sorted({*extra, *offsets})
+            assert every[0] <= LEARNING_GRID * 1.5 + 1
+            assert all(
+                5 <= later - sooner <= LEARNING_GRID * 1.5 + 1
                 for sooner, later in itertools.pairwise(every)
             )
         else:
             assert len(extra) == 1
+            assert all(abs(extra[0] - offset) >= 5 for offset in offsets)
             probes.append(extra[0])
     assert learning_periods == LEARNING_READINGS
+    gaps = [sum(1 for probe in probes if probe < offset) for offset in offsets]
+    per_gap = [gaps[0], *(later - sooner for sooner, later in itertools.pairwise(gaps))]
+    assert per_gap[0] == max(per_gap)
     before_first = [probe for probe in probes if probe < first]
-    assert len(before_first) > len(probes) / 2
     assert min(before_first) < first / 2 <= max(before_first)
+
+
+@pytest.mark.parametrize("name", [None, *MIXES])
+def test_learning_period_reads_at_most_7_a_minute(name: str | None) -> None:
+    """A learning period reads Share at most 7 times in any 60 s, jitter included."""
+    cdf = DelayEstimate().cdf() if name is None else true_cdf(MIXES[name])
+    for seed in range(100):
+        plan = PollPlanner(PollTuning(), random.Random(seed), KnownAsNew(cdf))
+        polls = sorted(polls_until_found(plan, T, delay=HORIZON - 1))
+        assert len(polls) > len(plan.schedule.offsets)
+        assert max(sum(1 for later in polls if poll <= later < poll + 60) for poll in polls) <= 7
+
+
+def test_learning_grid_ends_for_a_phone_that_teaches_nothing() -> None:
+    """The grid stops after LEARNING_READINGS periods even if nothing is learned.
+
+    Readings uploaded three at a time are backfills, never learned: without the limit
+    such a phone would be polled every 15 s for ever.
+    """
+    plan = PollPlanner(NO_JITTER, random.Random(0), KnownAsNew(DelayEstimate().cdf()))
+    planned = len(plan.schedule.offsets)
+    newest = T
+    now = T + timedelta(seconds=1)
+    plan.observe(now, [])
+    first_periods = []
+    for _ in range(LEARNING_READINGS + 3):
+        polls = 0
+        while now < newest + READING_PERIOD * 3 + timedelta(seconds=200):
+            now = plan.next_poll(newest, now)
+            polls += newest + READING_PERIOD < now <= newest + READING_PERIOD * 2
+            plan.observe(now, [])
+        batch = [newest + READING_PERIOD * step for step in (1, 2, 3)]
+        now = plan.next_poll(newest, now)
+        plan.observe(now, batch)
+        newest = batch[-1]
+        first_periods.append(polls)
+    assert plan.delays.learned == 0
+    assert min(first_periods[:LEARNING_READINGS]) > planned + 5
+    assert max(first_periods[LEARNING_READINGS:]) <= planned + 1
 
 
 def test_learning_hour_places_a_bimodal_phone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,10 +65,13 @@ LEARNING_READINGS: Final = 12
 """A new account's first readings (its first hour), each looked for every
 LEARNING_GRID seconds: they place its delays to within that, where the planned polls
 alone would leave gaps of a minute or more, and a phone unlike the prior is learned
-within the hour."""
+within the hour. At most this many periods after each start, even for a phone whose
+readings teach nothing (one that uploads them in batches)."""
 LEARNING_GRID: Final = 15
-"""Seconds between the polls of a learning period: at most 4 Share reads a minute, for
-one hour in an account's life (the estimate is stored)."""
+"""Seconds between the extra polls of a learning period, kept half a step from the
+planned polls: about 4 Share reads a minute and at most 7 in any one (where planned
+polls are close together), for the first hour of an account's life (the estimate is
+stored)."""
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
 PROBE_SHARE: Final = 0.08
@@ -474,6 +477,8 @@ class PollPlanner:
         self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
         # The newest reading the current period's probes were drawn for, and the probes.
         self._probes: tuple[datetime, tuple[int, ...]] | None = None
+        self._learning_periods = 0
+        """Periods polled on the learning grid since this planner was made."""
 
     @classmethod
     def from_dict(
@@ -579,14 +584,18 @@ class PollPlanner:
         if self._rng.random() >= self.delays.probe_share:
             return ()
         spacing = math.ceil(self.tuning.min_spacing.total_seconds())
-        if self.delays.learned < LEARNING_READINGS:
+        if self.delays.learned < LEARNING_READINGS and self._learning_periods < LEARNING_READINGS:
+            self._learning_periods += 1
+            # Half a step from the planned polls: where they are close together, the
+            # grid adds nothing they do not already split.
+            away = max(spacing, LEARNING_GRID / 2)
             phase = self._rng.uniform(0, LEARNING_GRID)
             grid = (round(phase + LEARNING_GRID * step) for step in range(HORIZON // LEARNING_GRID))
             return tuple(
                 offset
                 for offset in grid
                 if offset < HORIZON
-                and all(abs(offset - planned) >= spacing for planned in self.schedule.offsets)
+                and all(abs(offset - planned) >= away for planned in self.schedule.offsets)
             )
         cdf = self.delays.cdf()
         bounds = (-spacing, *self.schedule.offsets)
