@@ -7,7 +7,9 @@ sensor phase), by replaying the planner as shipped against the readings without 
 Assistant or HTTP (`harness.replay`: the same `observe` and `next_poll` calls the
 coordinator makes), pooled:
 
-- steady state: the planner learned the day before, against the oracle;
+- steady state: the planner learned the day before, against the oracle, pooled and
+  day by day (a single day strays, as each account of the 20-account run does), and
+  the same for the planner told each reading's exact delay (`ToldPlanner`);
 - a new account: the first three hours from the prior, also for the same planner
   told each reading's exact delay (`ToldPlanner`): what the polls' brackets cost;
 - after a restart: the planner saved and loaded (as the entry's Store does) every
@@ -38,6 +40,7 @@ from .harness import (
     pretrained,
     replay,
     trace_readings,
+    warm_up,
 )
 from .oracle import KnownDelays, ToldPlanner, Trace
 
@@ -96,6 +99,18 @@ def _pooled(
     return figures
 
 
+def _day_medians_minus(results: Sequence[Result], best: Sequence[Result]) -> list[float]:
+    """Each day's median lag minus the oracle's on the same day."""
+    return [
+        round(
+            lag_figures(lag for _, lag in day.lags)["median_lag_s"]
+            - lag_figures(lag for _, lag in oracle.lags)["median_lag_s"],
+            1,
+        )
+        for day, oracle in zip(results, best, strict=True)
+    ]
+
+
 @dataclass
 class FamilyRun:
     """One trace over `days` days: what each way of running the planner showed."""
@@ -106,7 +121,7 @@ class FamilyRun:
 
     def measure(self) -> dict[str, Any]:
         """Pooled figures: steady state, new account, after restarts, the oracle, cost."""
-        steady, best, new, told, restarted = [], [], [], [], []
+        steady, best, new, told, told_steady, restarted = [], [], [], [], [], []
         restarts = [RESTART_EVERY * index for index in range(1, 8)]
         for day in range(self.days):
             seed = SEED + 1000 + day
@@ -122,6 +137,9 @@ class FamilyRun:
             new.append(judge_replay("new account", readings, fresh))
             told_fresh = ToldPlanner(self.tuning, random.Random(draws), readings)
             told.append(judge_replay("told delays", readings, told_fresh))
+            told_warm = ToldPlanner(self.tuning, random.Random(draws), readings)
+            warm_up(readings, told_warm)
+            told_steady.append(judge_replay("told delays, steady", readings, told_warm))
             warm_again = PollPlanner.from_dict(warm, self.tuning, random.Random(draws))
             restarted.append(_judge_restarted(readings, warm_again, self.tuning, seed, restarts))
 
@@ -136,6 +154,13 @@ class FamilyRun:
             "days": self.days,
             "ours": _pooled(steady, price=price),
             "oracle": _pooled(best, price=price),
+            "told_delays": _pooled(told_steady, price=price),
+            # One day's figures against the oracle's on the same day, for each day: how
+            # far a single account's day (as in the 20-account run) strays.
+            "single_days_median_minus_oracle": {
+                "ours": _day_medians_minus(steady, best),
+                "told_delays": _day_medians_minus(told_steady, best),
+            },
             "new_account_hours": [
                 {
                     "ours": _pooled(new, in_hour(hour)),

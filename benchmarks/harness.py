@@ -120,8 +120,13 @@ def oracle(tuning: PollTuning, seed: int, cdf: tuple[float, ...]) -> PlannerFact
 def pretrained(readings: list[Reading], tuning: PollTuning, seed: int | str) -> dict[str, Any]:
     """What polling the day before START taught the planner (its stored form)."""
     planner = PollPlanner(tuning, random.Random(seed))
-    replay(readings, planner, START - DAY + timedelta(minutes=10), START)
+    warm_up(readings, planner)
     return planner.to_dict()
+
+
+def warm_up(readings: list[Reading], planner: PollPlanner) -> None:
+    """Let the planner poll the day before START, as an installation running already."""
+    replay(readings, planner, START - DAY + timedelta(minutes=10), START)
 
 
 def replay(

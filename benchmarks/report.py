@@ -61,6 +61,17 @@ def hour_differences(ours: dict[str, Any], best: dict[str, Any]) -> dict[str, An
     }
 
 
+def _spread(days: list[float]) -> dict[str, Any]:
+    """How single days' median differences from the oracle spread."""
+    return {
+        "median_minus_oracle_min": min(days),
+        "median_minus_oracle_median": statistics.median(days),
+        "median_minus_oracle_max": max(days),
+        "days_median_within": sum(day <= MEDIAN_WITHIN for day in days),
+        "days": len(days),
+    }
+
+
 def family_report(family: dict[str, Any]) -> dict[str, Any]:
     """Each trace's pooled days, with the differences from the oracle judged."""
     report = {}
@@ -81,6 +92,11 @@ def family_report(family: dict[str, Any]) -> dict[str, Any]:
                 hour_differences(hour["told_delays"], hour["oracle"])
                 for hour in figures["new_account_hours"]
             ],
+            "told_delays_minus_oracle": differences(figures["told_delays"], best),
+            "single_days": {
+                planner: _spread(days)
+                for planner, days in figures["single_days_median_minus_oracle"].items()
+            },
             "after_restart_minus_oracle": hour_differences(restart["ours"], restart["oracle"]),
             "after_restart_minus_not_restarted": hour_differences(
                 restart["ours"], restart["not_restarted"]
