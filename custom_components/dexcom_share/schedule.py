@@ -69,9 +69,9 @@ within the hour. At most this many periods after each start, even for a phone wh
 readings teach nothing (one that uploads them in batches)."""
 LEARNING_GRID: Final = 15
 """Seconds between the extra polls of a learning period, kept half a step from the
-planned polls: about 4 Share reads a minute and at most 7 in any one (where planned
-polls are close together), for the first hour of an account's life (the estimate is
-stored)."""
+planned polls: while a reading is awaited, a read every 15 s and at most 7 in any
+minute (where planned polls are close together), for the first hour of an account's
+life (the estimate is stored)."""
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
 PROBE_SHARE: Final = 0.08
