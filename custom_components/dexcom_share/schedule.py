@@ -68,10 +68,10 @@ alone would leave gaps of a minute or more, and a phone unlike the prior is lear
 within the hour. At most this many periods after each start, even for a phone whose
 readings teach nothing (one that uploads them in batches)."""
 LEARNING_GRID: Final = 15
-"""Seconds between the extra polls of a learning period, kept half a step from the
-planned polls: while a reading is awaited, a read every 15 s and at most 7 in any
-minute (where planned polls are close together), for the first hour of an account's
-life (the estimate is stored)."""
+"""Seconds between the extra polls of a learning period, give or take the rounding
+(they also keep half a step from the planned polls): while a reading is awaited, at
+most 5 extra reads a minute, in the first hour of an account's life (the estimate is
+stored)."""
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
 PROBE_SHARE: Final = 0.08
