@@ -11,6 +11,7 @@ period (a signal loss) leaves two polls per period; with no data on Share at all
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import functools
 import itertools
 import math
 import random
@@ -50,9 +51,28 @@ reading is a surprise by chance at most 20 % of the time on either side (about 1
 on the current mix, where 88 % arrive by the 35-s poll)."""
 SHIFT_MEMORY: Final = 4.0
 """Readings over which old evidence fades while the surprises go on: a phone that
-turned slower is followed within the hour, not after half a day of polling for both."""
+turned slower is followed within hours, not after half a day of polling for both."""
 SHIFT_READINGS: Final = 12
 """Readings a shift lasts at most: after that, what they taught is kept."""
+SMOOTHED_UNTIL: Final = 72
+"""Readings (6 hours) until which the estimate is smoothed before a plan is made from
+it. A histogram of a few dozen readings is a few spikes where they happened to land:
+planned from as it stands, it puts a poll just after each spike and leaves gaps
+between them, where the next readings land (a new account of the heavier tail had a
+p95 lag 20 s over the oracle's in its hours 2-3). Later there are enough readings,
+and smoothing would only blur a sharp edge the polls should follow (the bimodal
+phone's fastest readings all arrive by 20 s)."""
+SMOOTHING: Final = 30.0
+"""The kernel's width in seconds times the square root of the readings learned (the
+prior's included) where the estimate holds a typical share of them: 8 s after the
+first hour, 4 s at 6 hours."""
+SMOOTHING_CONTRAST: Final = 2.0
+"""How much wider the kernel is where the estimate holds few readings: the width is
+scaled by (g / f) to this power, f the density there and g its geometric mean. So a
+sparse band (the heavier tail's 15 % over 35-120 s) is spread wide and a dense one
+(the bimodal phone's 50 % over 10-20 s) hardly at all, its edge kept where it is."""
+SMOOTHING_MAX: Final = 30.0
+"""Seconds of kernel width at most, even where almost no readings are held."""
 MAX_INTERVALS: Final = 64
 """Distinct intervals kept as observed; the lightest (oldest) are folded into bins."""
 FIT_ITERATIONS: Final = 50
@@ -300,6 +320,13 @@ class DelayEstimate:
                 cdf.append(below + self.probabilities[index] * (second - start) / (end - start))
         return cdf
 
+    def planning_cdf(self) -> list[float]:
+        """The CDF to plan from: smoothed while few readings are learned (`SMOOTHED_UNTIL`)."""
+        cdf = self.cdf()
+        if self.learned >= SMOOTHED_UNTIL:
+            return cdf
+        return _smoothed(cdf, self.learned + PRIOR_WEIGHT)
+
     def quantile(self, share: float) -> float:
         """The delay (s) by which this share of readings has arrived (HORIZON at most)."""
         cdf = self.cdf()
@@ -349,6 +376,54 @@ class DelayEstimate:
         return cls(
             intervals, [float(count) for count in folded], learned, [float(share) for share in fit]
         )
+
+
+def _smoothed(cdf: Sequence[float], readings: float) -> list[float]:
+    """The CDF with each second's share spread by a Gaussian kernel (an adaptive KDE).
+
+    The width is SMOOTHING / sqrt(readings), times (g / f) ** SMOOTHING_CONTRAST where
+    f is the density there (smoothed at that width first) and g its geometric mean
+    (after Abramson's rule, which takes the square root): wide where few readings
+    fall, narrow where many do. Reflected at 0 and HORIZON, so the shares within them
+    and beyond keep their sums.
+    """
+    density = [after - before for before, after in itertools.pairwise(cdf)]
+    width = SMOOTHING / math.sqrt(readings)
+    pilot = _spread(density, [width] * HORIZON)
+    # Never 0: EVEN_SHARE keeps some of every second.
+    mean_log = sum(share * math.log(share) for share in pilot) / sum(pilot)
+    widths = [
+        min(SMOOTHING_MAX, width * (math.exp(mean_log) / share) ** SMOOTHING_CONTRAST)
+        for share in pilot
+    ]
+    return list(itertools.accumulate(_spread(density, widths), initial=cdf[0]))
+
+
+def _spread(density: Sequence[float], widths: Sequence[float]) -> list[float]:
+    """Each second's share spread by a Gaussian of its width, reflected at the ends."""
+    spread = [0.0] * HORIZON
+    for second, (share, width) in enumerate(zip(density, widths, strict=True)):
+        radius, kernel = _kernel(round(width * 4))
+        for offset, weight in enumerate(kernel, second - radius):
+            if offset < 0:
+                target = -offset - 1
+            elif offset >= HORIZON:
+                target = 2 * HORIZON - offset - 1
+            else:
+                target = offset
+            spread[target] += share * weight
+    return spread
+
+
+@functools.cache
+def _kernel(quarter_seconds: int) -> tuple[int, tuple[float, ...]]:
+    """A Gaussian's radius and weights (summing to 1), its width in quarter seconds."""
+    if quarter_seconds < 1:
+        return 0, (1.0,)
+    width = quarter_seconds / 4
+    radius = math.ceil(3 * width)
+    weights = [math.exp(-((step / width) ** 2) / 2) for step in range(-radius, radius + 1)]
+    return radius, tuple(weight / sum(weights) for weight in weights)
 
 
 def _is_number(value: Any) -> bool:
@@ -474,7 +549,7 @@ class PollPlanner:
         self._last_read: datetime | None = None
         self._newest_seen: datetime | None = None
         self._planned_for = self.delays.probabilities
-        self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
+        self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
         # The newest reading the current period's probes were drawn for, and the probes.
         self._probes: tuple[datetime, tuple[int, ...]] | None = None
         self._learning_periods = 0
@@ -537,7 +612,7 @@ class PollPlanner:
         )
         if moved / 2 > REPLAN_AFTER:
             self._planned_for = self.delays.probabilities
-            self.schedule = plan_schedule(self.delays.cdf(), self.tuning)
+            self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
 
     def next_poll(self, newest: datetime | None, now: datetime) -> datetime:
         """When to read next, after a successful read."""
