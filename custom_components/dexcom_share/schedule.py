@@ -65,7 +65,7 @@ phone's fastest readings all arrive by 20 s)."""
 SMOOTHING: Final = 30.0
 """The kernel's width in seconds times the square root of the readings learned (the
 prior's included) where the estimate holds a typical share of them: 8 s after the
-first hour, 4 s at 6 hours."""
+first hour, 3.5 s at 6 hours."""
 SMOOTHING_CONTRAST: Final = 2.0
 """How much wider the kernel is where the estimate holds few readings: the width is
 scaled by (g / f) to this power, f the density there and g its geometric mean. So a
@@ -323,7 +323,8 @@ class DelayEstimate:
     def planning_cdf(self) -> list[float]:
         """The CDF to plan from: smoothed while few readings are learned (`SMOOTHED_UNTIL`)."""
         cdf = self.cdf()
-        if self.learned >= SMOOTHED_UNTIL:
+        if not 0 < self.learned < SMOOTHED_UNTIL:
+            # The prior alone is a smooth shape already; smoothing it costs reads.
             return cdf
         return _smoothed(cdf, self.learned + PRIOR_WEIGHT)
 
@@ -389,12 +390,12 @@ def _smoothed(cdf: Sequence[float], readings: float) -> list[float]:
     """
     density = [after - before for before, after in itertools.pairwise(cdf)]
     width = SMOOTHING / math.sqrt(readings)
-    pilot = _spread(density, [width] * HORIZON)
-    # Never 0: EVEN_SHARE keeps some of every second.
+    # Floored: a stored fit may hold empty bins, far from which the pilot is 0.
+    pilot = [max(share, 1e-12) for share in _spread(density, [width] * HORIZON)]
     mean_log = sum(share * math.log(share) for share in pilot) / sum(pilot)
     widths = [
-        min(SMOOTHING_MAX, width * (math.exp(mean_log) / share) ** SMOOTHING_CONTRAST)
-        for share in pilot
+        width * math.exp(min(math.log(SMOOTHING_MAX / width), exponent))
+        for exponent in (SMOOTHING_CONTRAST * (mean_log - math.log(share)) for share in pilot)
     ]
     return list(itertools.accumulate(_spread(density, widths), initial=cdf[0]))
 
