@@ -639,6 +639,20 @@ def test_smoothing_a_stored_fit_with_empty_bins() -> None:
     assert planned[HORIZON] == pytest.approx(1)
 
 
+def test_plan_is_made_from_the_estimate_as_it_stands_once_grown_up() -> None:
+    """The reading that ends smoothing plans again, even if the estimate hardly moved."""
+    plan = simulate(PollPlanner(PollTuning(), random.Random(0)), MIXES["mix"], 1)
+    assert plan.delays.young
+    assert plan.schedule == plan_schedule(plan.delays.planning_cdf(), plan.tuning)
+    rng = random.Random(2)
+    newest = T + READING_PERIOD
+    while plan.delays.young:
+        polls_until_found(plan, newest, draw(rng, MIXES["mix"]))
+        newest += READING_PERIOD
+    assert plan.delays.learned == SMOOTHED_UNTIL
+    assert plan.schedule == plan_schedule(plan.delays.cdf(), plan.tuning)
+
+
 def exact_estimate(mix: Mix, readings: int, seed: int) -> DelayEstimate:
     """An estimate told the exact delays of `readings` readings drawn from `mix`."""
     rng = random.Random(seed)

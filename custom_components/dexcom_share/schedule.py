@@ -320,13 +320,18 @@ class DelayEstimate:
                 cdf.append(below + self.probabilities[index] * (second - start) / (end - start))
         return cdf
 
+    @property
+    def young(self) -> bool:
+        """Learned from too few readings to plan from as it stands (`SMOOTHED_UNTIL`).
+
+        The prior alone is a smooth shape already; smoothing it would cost reads.
+        """
+        return 0 < self.learned < SMOOTHED_UNTIL
+
     def planning_cdf(self) -> list[float]:
-        """The CDF to plan from: smoothed while few readings are learned (`SMOOTHED_UNTIL`)."""
+        """The CDF to plan from: smoothed while the estimate is young."""
         cdf = self.cdf()
-        if not 0 < self.learned < SMOOTHED_UNTIL:
-            # The prior alone is a smooth shape already; smoothing it costs reads.
-            return cdf
-        return _smoothed(cdf, self.learned + PRIOR_WEIGHT)
+        return _smoothed(cdf, self.learned + PRIOR_WEIGHT) if self.young else cdf
 
     def quantile(self, share: float) -> float:
         """The delay (s) by which this share of readings has arrived (HORIZON at most)."""
@@ -549,7 +554,7 @@ class PollPlanner:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._last_read: datetime | None = None
         self._newest_seen: datetime | None = None
-        self._planned_for = self.delays.probabilities
+        self._planned_for = self.delays.probabilities, self.delays.young
         self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
         # The newest reading the current period's probes were drawn for, and the probes.
         self._probes: tuple[datetime, tuple[int, ...]] | None = None
@@ -606,13 +611,17 @@ class PollPlanner:
         return self._newest_seen is not None and taken <= self._newest_seen
 
     def _replan_if_changed(self) -> None:
-        """Plan again only when the estimate has moved enough to matter (CPU per poll)."""
+        """Plan again when the estimate has moved enough to matter, or has grown up.
+
+        Not for every reading: a plan costs a few milliseconds of CPU per poll.
+        """
+        planned_for, planned_young = self._planned_for
         moved = sum(
             abs(now - then)
-            for now, then in zip(self.delays.probabilities, self._planned_for, strict=True)
+            for now, then in zip(self.delays.probabilities, planned_for, strict=True)
         )
-        if moved / 2 > REPLAN_AFTER:
-            self._planned_for = self.delays.probabilities
+        if moved / 2 > REPLAN_AFTER or self.delays.young != planned_young:
+            self._planned_for = self.delays.probabilities, self.delays.young
             self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
 
     def next_poll(self, newest: datetime | None, now: datetime) -> datetime:
