@@ -103,10 +103,6 @@ class KnownDelays(DelayEstimate):
         """The true distribution."""
         return list(self._cdf)
 
-    def planning_cdf(self) -> list[float]:
-        """The true distribution as it is: nothing to smooth."""
-        return list(self._cdf)
-
 
 class _ToldDelays(DelayEstimate):
     """Learns each reading's exact delay, looked up from the trace."""

@@ -390,14 +390,16 @@ def _smoothed(cdf: Sequence[float], readings: float) -> list[float]:
     The width is SMOOTHING / sqrt(readings), times (g / f) ** SMOOTHING_CONTRAST where
     f is the density there (smoothed at that width first) and g its geometric mean
     (after Abramson's rule, which takes the square root): wide where few readings
-    fall, narrow where many do. Reflected at 0 and HORIZON, so the shares within them
-    and beyond keep their sums.
+    fall, narrow where many do, and at most SMOOTHING_MAX. Reflected at 0 and HORIZON,
+    so the shares within them and beyond keep their sums.
     """
     density = [after - before for before, after in itertools.pairwise(cdf)]
     width = SMOOTHING / math.sqrt(readings)
     # Floored: a stored fit may hold empty bins, far from which the pilot is 0.
     pilot = [max(share, 1e-12) for share in _spread(density, [width] * HORIZON)]
     mean_log = sum(share * math.log(share) for share in pilot) / sum(pilot)
+    # min(SMOOTHING_MAX, width * exp(exponent)), taken before exp, which would overflow
+    # where the pilot is floored.
     widths = [
         width * math.exp(min(math.log(SMOOTHING_MAX / width), exponent))
         for exponent in (SMOOTHING_CONTRAST * (mean_log - math.log(share)) for share in pilot)
@@ -429,7 +431,8 @@ def _kernel(quarter_seconds: int) -> tuple[int, tuple[float, ...]]:
     width = quarter_seconds / 4
     radius = math.ceil(3 * width)
     weights = [math.exp(-((step / width) ** 2) / 2) for step in range(-radius, radius + 1)]
-    return radius, tuple(weight / sum(weights) for weight in weights)
+    total = sum(weights)
+    return radius, tuple(weight / total for weight in weights)
 
 
 def _is_number(value: Any) -> bool:
