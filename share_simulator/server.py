@@ -64,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         response = self.server.state.handle(region, endpoint, dict(parse_qsl(url.query)), body)
         if response.action == "hang":
+            self.server.hung.add(threading.current_thread())
             self.server.stopping.wait(response.hang_seconds)
             self.close_connection = True
             return
@@ -146,6 +147,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], state: ShareState) -> None:
         self.state = state
         self.stopping = threading.Event()
+        self.hung: set[threading.Thread] = set()
+        """Handler threads that held a request unanswered: `stop` waits for them to end."""
         super().__init__(address, _Handler)
 
 
@@ -187,6 +190,9 @@ class ShareSimulator:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join()
+        # Released above, they still have to return; a test must not end before they do.
+        for handler in tuple(self._server.hung):
+            handler.join(timeout=5)
         self._server = None
         self._thread = None
 

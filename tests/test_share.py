@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -239,6 +240,11 @@ def test_hung_server_hits_the_deadline(share: ShareSimulator, account: Account) 
         pytest.raises(ShareConnectionError, match="no answer in time"),
     ):
         client().login()
+    share.stop()
+    # The simulator's stop waits for the request it held, so no thread outlives the test.
+    assert not [
+        thread for thread in threading.enumerate() if "process_request_thread" in thread.name
+    ]
 
 
 @pytest.mark.parametrize("stamp", ["Date(99999999999999999999)", "Date(-99999999999999999)"])
