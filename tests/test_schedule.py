@@ -23,6 +23,7 @@ from custom_components.dexcom_share.schedule import (
     PROBES_FIRST,
     READING_PERIOD,
     SMOOTHED_UNTIL,
+    SWITCH_MARGIN,
     DelayEstimate,
     PollPlanner,
     PollTuning,
@@ -742,6 +743,81 @@ def test_schedule_cost_is_what_it_claims_and_locally_best(mix: Mix, price: float
     for changed in changes:
         if changed and all(b - a >= 5 for a, b in itertools.pairwise(changed)):
             assert cost <= expected_cost(changed, cdf, tuning) + 0.2
+
+
+def test_a_plan_in_use_survives_noise_on_the_knife_edge() -> None:
+    """Noise does not move the heavier tail's plan; a real change does.
+
+    Its best plan polls at 26 and 35 s; an estimate with 6 % fewer readings before
+    26 s prefers one poll at 34 s, by 0.36 s of cost: not enough to switch. 8 % fewer
+    is a real change (0.66 s), and the plan follows it.
+    """
+    tuning = PollTuning()
+    in_use = plan_schedule(true_cdf(MIXES["heavy_tail"]), tuning).offsets
+    assert in_use[:2] == (26, 35)
+
+    def fewer_before_26(share: float) -> list[float]:
+        return true_cdf(
+            (
+                (0.8 * 18 / 27 - share, 8.0, 26.0),
+                (0.8 * 9 / 27 + share, 26.0, 35.0),
+                (0.15, 35.0, 120.0),
+                (0.05, 120.0, 300.0),
+            )
+        )
+
+    for share, kept in ((0.06, True), (0.08, False)):
+        cdf = fewer_before_26(share)
+        best = plan_schedule(cdf, tuning)
+        assert best.offsets[0] == 34
+        chosen = plan_schedule(cdf, tuning, in_use)
+        assert (chosen.offsets == in_use) is kept
+        assert (chosen == best) is not kept
+
+
+@settings(max_examples=25, deadline=None)
+@given(mix=mixes, current=st.lists(st.integers(0, HORIZON - 1), min_size=1, max_size=8))
+def test_a_plan_in_use_is_kept_only_within_the_margin(mix: Mix, current: list[int]) -> None:
+    """The plan is the one in use or the best; the one in use only within SWITCH_MARGIN."""
+    tuning = PollTuning()
+    offsets = tuple(sorted(set(current)))
+    cdf = true_cdf(mix)
+    best = plan_schedule(cdf, tuning)
+    chosen = plan_schedule(cdf, tuning, offsets)
+
+    def cost(schedule: schedule.Schedule) -> float:
+        return schedule.expected_lag + tuning.price_per_read * schedule.expected_reads
+
+    assert chosen.offsets in (best.offsets, offsets)
+    assert cost(chosen) <= cost(best) + SWITCH_MARGIN + 1e-9
+    if chosen.offsets != offsets:
+        kept = plan_schedule(cdf, PollTuning(price_per_read=tuning.price_per_read), offsets)
+        assert kept == best
+        assert cost(best) + SWITCH_MARGIN < cost(
+            schedule.Schedule(offsets, None, *schedule._lag_and_reads(offsets, _seen(cdf)))
+        )
+
+
+def _seen(cdf: Sequence[float]) -> list[float]:
+    return schedule._minus_jitter(cdf, PollTuning().jitter)
+
+
+def test_only_a_grown_up_estimate_keeps_its_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replans pass the plan in use once the estimate has grown up, not while young."""
+    handed: list[tuple[int, ...] | None] = []
+    real = schedule.plan_schedule
+
+    def spy(
+        cdf: Sequence[float], tuning: PollTuning, current: tuple[int, ...] | None = None
+    ) -> schedule.Schedule:
+        handed.append(current)
+        return real(cdf, tuning, current)
+
+    monkeypatch.setattr(schedule, "plan_schedule", spy)
+    simulate(PollPlanner(PollTuning(), random.Random(0)), MIXES["bimodal"], 3 * SMOOTHED_UNTIL)
+    young = handed.index(next(current for current in handed if current is not None))
+    assert young > 1
+    assert all(current is not None for current in handed[young:])
 
 
 @settings(max_examples=25, deadline=None)
