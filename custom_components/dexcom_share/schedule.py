@@ -115,7 +115,7 @@ SWITCH_MARGIN: Final = 0.5
 """Seconds of expected cost (lag plus price of reads) a new plan must save over the one
 in use before a grown-up estimate switches to it. Two plans can cost nearly the same
 yet differ by 6 s in the median (the heavier tail's first polls at 26 and 35 s against
-one at 33 s); half a day of readings cannot tell them apart, and without a margin the
+one at 34 s); half a day of readings cannot tell them apart, and without a margin the
 planner flips on noise, while the plan with fewer early polls sees too little to flip
 back."""
 STORAGE_VERSION: Final = 1
