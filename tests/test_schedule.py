@@ -748,9 +748,9 @@ def test_schedule_cost_is_what_it_claims_and_locally_best(mix: Mix, price: float
 def test_a_plan_in_use_survives_noise_on_the_knife_edge() -> None:
     """Noise does not move the heavier tail's plan; a real change does.
 
-    Its best plan polls at 26 and 35 s; an estimate with 6 % fewer readings before
-    26 s prefers one poll at 34 s, by 0.36 s of cost: not enough to switch. 8 % fewer
-    is a real change (0.66 s), and the plan follows it.
+    Its best plan polls at 26 and 35 s; an estimate with 6 points (of all readings)
+    fewer before 26 s prefers one poll at 34 s, by 0.36 s of cost: not enough to
+    switch. 8 points fewer is a real change (0.66 s), and the plan follows it.
     """
     tuning = PollTuning()
     in_use = plan_schedule(true_cdf(MIXES["heavy_tail"]), tuning).offsets
