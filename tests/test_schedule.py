@@ -629,17 +629,6 @@ def test_smoothing_keeps_a_dense_spike_in_place() -> None:
     assert min(smoothed) > max(smoothed) / 10
 
 
-def test_smoothing_a_stored_fit_with_empty_bins() -> None:
-    """A stored fit may hold empty bins (edited storage): the plan is still a CDF."""
-    stored = DelayEstimate().to_dict()
-    stored["fit"] = [0.0] * len(stored["fit"])
-    stored["fit"][5] = 1.0
-    stored["learned"] = 10
-    planned = DelayEstimate.from_dict(stored).planning_cdf()
-    assert all(a <= b for a, b in itertools.pairwise(planned))
-    assert planned[HORIZON] == pytest.approx(1)
-
-
 def test_plan_is_made_from_the_estimate_as_it_stands_once_grown_up() -> None:
     """The reading that ends smoothing plans again, even if the estimate hardly moved."""
     plan = simulate(PollPlanner(PollTuning(), random.Random(0)), MIXES["mix"], 1)
@@ -907,6 +896,10 @@ def stored_after(readings: int) -> dict[str, Any]:
         ("folded", [math.nan] * 67),
         ("folded", [True] * 67),
         ("fit", [0.0] * 67),
+        ("fit", [1.0] * 66 + [0.0]),
+        ("fit", [1e308] * 67),
+        ("folded", [1e308] * 67),
+        ("intervals", [[0, 1, 1e308], [1, 2, 1e308]]),
         ("learned", -1),
         ("learned", 1.5),
     ],
@@ -975,6 +968,53 @@ json_values = st.recursive(
 def test_any_stored_state_is_read_without_raising(delays: Any) -> None:
     """From storage, any JSON at all gives a planner."""
     assert PollPlanner.from_dict({"version": 1, "delays": delays}).schedule.offsets
+
+
+counts = st.floats(min_value=0, max_value=1e308) | st.sampled_from([0.0, 1e-300, 1e300])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    fit=st.lists(counts, min_size=67, max_size=67),
+    folded=st.lists(counts, min_size=67, max_size=67),
+    weights=st.lists(counts, max_size=MAX_INTERVALS),
+    learned=st.integers(0, 10**6),
+    arrivals=st.lists(st.tuples(st.floats(0, 400), st.floats(0, 60)), min_size=1, max_size=8),
+)
+def test_learning_goes_on_from_any_stored_estimate(
+    fit: list[float],
+    folded: list[float],
+    weights: list[float],
+    learned: int,
+    arrivals: list[tuple[float, float]],
+) -> None:
+    """An estimate from storage is refused, or learns and plans from then on.
+
+    Hostile numbers: empty bins (a reading landing there had no share to go to and
+    raised), and counts whose sums overflow (the fit turned to NaN or to nothing).
+    """
+    stored = {
+        "intervals": [
+            [index, index + 1 + index % 3, weight] for index, weight in enumerate(weights)
+        ],
+        "folded": folded,
+        "fit": fit,
+        "learned": learned,
+    }
+    try:
+        estimate = DelayEstimate.from_dict(stored)
+    except ValueError:
+        assert (
+            min(fit) == 0
+            or not math.isfinite(sum(fit) + sum(folded) + sum(weights))
+            or (0 in weights)
+        )
+        return
+    for lower, width in arrivals:
+        estimate.add(lower, lower + width)
+        assert all(math.isfinite(share) and share >= 0 for share in estimate.probabilities)
+        assert sum(estimate.probabilities) == pytest.approx(1)
+    assert plan_schedule(estimate.planning_cdf(), PollTuning()).offsets
 
 
 # Promises the coordinator relies on

@@ -370,8 +370,10 @@ class DelayEstimate:
                 raise ValueError("bad counts")
             if not all(_is_number(count) and count >= 0 for count in counts):
                 raise ValueError("bad counts")
-        if not sum(fit) > 0:
-            raise ValueError("no fit")
+        # The fit learning starts from: a bin it rules out would leave a reading that
+        # lands there no share to go to. to_dict's never does (prior and spread).
+        if not all(share > 0 for share in fit) or not math.isfinite(sum(fit)):
+            raise ValueError("bad fit")
         if not isinstance(stored, list) or len(stored) > MAX_INTERVALS:
             raise ValueError("bad intervals")
         intervals: dict[tuple[int, int], float] = {}
@@ -386,6 +388,8 @@ class DelayEstimate:
             intervals[first, end] = float(weight)
         if type(learned) is not int or learned < 0:
             raise ValueError("bad count")
+        if not math.isfinite(sum(folded) + sum(intervals.values())):
+            raise ValueError("counts too large")
         return cls(
             intervals, [float(count) for count in folded], learned, [float(share) for share in fit]
         )
@@ -402,7 +406,7 @@ def _smoothed(cdf: Sequence[float], readings: float) -> list[float]:
     """
     density = [after - before for before, after in itertools.pairwise(cdf)]
     width = SMOOTHING / math.sqrt(readings)
-    # Floored: a stored fit may hold empty bins, far from which the pilot is 0.
+    # Floored, so that the logarithm below is defined wherever the shares underflow.
     pilot = [max(share, 1e-12) for share in _spread(density, [width] * HORIZON)]
     mean_log = sum(share * math.log(share) for share in pilot) / sum(pilot)
     # min(SMOOTHING_MAX, width * exp(exponent)), taken before exp, which would overflow
