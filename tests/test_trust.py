@@ -9,6 +9,7 @@ Assistant restart would.
 import asyncio
 from datetime import datetime, timedelta
 import math
+import random
 import threading
 from typing import Any
 from unittest.mock import patch
@@ -36,12 +37,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
+from custom_components.dexcom_share.schedule import DelayEstimate, PollPlanner, plan_schedule
 from share_simulator import Account, Fault, Reading, ShareSimulator
 from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ
 
 from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until
 from .entities import DATA_STALE, EVENT, RATE, VALUE
 from .helpers import advance
+from .test_schedule import in_use_but_not_best
 
 
 def repair_issues(hass: HomeAssistant) -> set[str]:
@@ -511,6 +514,45 @@ async def test_restart_keeps_a_pending_retry_after_and_the_no_data_issue(
     assert repair_issues(hass) == {"no_recent_data"}
     await advance(hass, freezer, timedelta(minutes=20))
     assert share.state.request_count(READ) == reads
+
+
+async def test_restart_keeps_the_learned_delays_and_the_plan_in_use(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The planner comes back from the entry's Store as it was: estimate and plan.
+
+    Its plan in use is one it would keep but not choose afresh, so a planner that
+    only kept its estimate would come back polling by another plan.
+    """
+    rng = random.Random(5)
+    delays = DelayEstimate()
+    for _ in range(150):
+        arrived = rng.uniform(8, 35) if rng.random() < 0.85 else rng.uniform(35, 200)
+        delays.add(arrived - rng.uniform(1, 15), arrived)
+    planner = PollPlanner(delays=delays)
+    in_use = in_use_but_not_best(planner)
+    planner.schedule = plan_schedule(delays.cdf(), planner.tuning, in_use)
+    assert planner.schedule.offsets == in_use
+    init_integration.runtime_data.planner = planner
+    # Three more readings, each on Share 20 s after it was taken: the polls learn them.
+    uploaded = readings_until(NOW + timedelta(minutes=14), [120, 121, 122])
+    for reading in uploaded:
+        reading.available_at = reading.time + 20
+    account.add_readings(uploaded)
+    await advance(hass, freezer, timedelta(minutes=16))
+    assert planner.delays.learned > 150
+    await restart(hass, init_integration)
+    restored = init_integration.runtime_data.planner
+    assert restored is not planner
+    assert restored.delays.learned == planner.delays.learned
+    assert restored.delays.probabilities == pytest.approx(planner.delays.probabilities, abs=1e-6)
+    assert restored.schedule.offsets == planner.schedule.offsets
+    assert (
+        plan_schedule(restored.delays.cdf(), restored.tuning).offsets != restored.schedule.offsets
+    )
 
 
 # Found by the review of these fixes ---------------------------------------------------
