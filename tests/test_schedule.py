@@ -867,44 +867,6 @@ def test_round_trip_keeps_what_was_learned() -> None:
     assert numbers <= 350
 
 
-def in_use_but_not_best(plan: PollPlanner) -> tuple[int, ...]:
-    """A plan the planner would keep (within SWITCH_MARGIN) but not choose afresh."""
-    tuning, cdf = plan.tuning, plan.delays.cdf()
-    best = plan_schedule(cdf, tuning).offsets
-    for index, move in itertools.product(range(len(best)), (2, -2, 3, -3)):
-        moved = tuple(sorted({*best[:index], best[index] + move, *best[index + 1 :]}))
-        if moved != best and plan_schedule(cdf, tuning, moved).offsets == moved:
-            return moved
-    raise AssertionError("no plan within the margin")
-
-
-def test_a_restart_keeps_the_plan_in_use() -> None:
-    """A grown-up planner comes back polling by the plan it used, not a fresh choice."""
-    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["heavy_tail"], 150)
-    in_use = in_use_but_not_best(plan)
-    plan.schedule = plan_schedule(plan.delays.cdf(), plan.tuning, in_use)
-    stored = json.loads(json.dumps(plan.to_dict()))
-    assert PollPlanner.from_dict(stored).schedule.offsets == in_use
-    # A state saved before offsets were (or with offsets no plan could hold) plans afresh.
-    fresh = PollPlanner.from_dict({key: stored[key] for key in ("version", "delays")})
-    assert fresh.schedule == plan_schedule(fresh.delays.cdf(), fresh.tuning)
-    assert fresh.schedule.offsets != in_use
-    for offsets in ([], [40, 30], [30, 32], [30.0, 60], [30, HORIZON], [-1, 30], "30", None):
-        restored = PollPlanner.from_dict(stored | {"offsets": offsets})
-        assert restored.delays.learned == 150
-        assert restored.schedule == fresh.schedule
-
-
-def test_a_young_planner_plans_afresh_after_a_restart() -> None:
-    """While young the plan is remade on every change: the stored one is not kept."""
-    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["mix"], 40)
-    stored = json.loads(json.dumps(plan.to_dict()))
-    moved = [offset + 3 for offset in stored["offsets"] if offset + 3 < HORIZON]
-    restored = PollPlanner.from_dict(stored | {"offsets": moved})
-    assert restored.schedule == plan_schedule(restored.delays.planning_cdf(), restored.tuning)
-    assert list(restored.schedule.offsets) != moved
-
-
 def test_restored_planner_does_not_probe_like_a_new_one() -> None:
     """A restart continues where learning stood: no first-hours probing again."""
     plan = simulate(PollPlanner(PollTuning(), random.Random(3)), MIXES["mix"], PROBES_FIRST)

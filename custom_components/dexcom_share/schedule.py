@@ -450,19 +450,6 @@ def _is_number(value: Any) -> bool:
     return type(value) in {int, float} and math.isfinite(value)
 
 
-def _offsets(stored: Any, tuning: PollTuning) -> tuple[int, ...] | None:
-    """Stored poll offsets as a plan could hold them, or None."""
-    spacing = tuning.min_spacing.total_seconds()
-    if (
-        not isinstance(stored, list)
-        or not stored
-        or not all(type(offset) is int and 0 <= offset < HORIZON for offset in stored)
-        or not all(later - earlier >= spacing for earlier, later in itertools.pairwise(stored))
-    ):
-        return None
-    return tuple(stored)
-
-
 def plan_schedule(
     cdf: Sequence[float], tuning: PollTuning, current: tuple[int, ...] | None = None
 ) -> Schedule:
@@ -582,13 +569,8 @@ class PollPlanner:
         tuning: PollTuning | None = None,
         rng: random.Random | None = None,
         delays: DelayEstimate | None = None,
-        offsets: tuple[int, ...] | None = None,
     ) -> None:
-        """Start from the prior, or from `delays` learned before and the plan in use.
-
-        The plan in use (`offsets`) is kept as a running planner keeps it (within
-        SWITCH_MARGIN), so a restart does not flip a plan on the knife edge.
-        """
+        """Start from the prior, or from `delays` learned before."""
         self.tuning = tuning or PollTuning()
         self.delays = delays or DelayEstimate()
         self.consecutive_errors = 0
@@ -596,8 +578,7 @@ class PollPlanner:
         self._last_read: datetime | None = None
         self._newest_seen: datetime | None = None
         self._planned_for = self.delays.probabilities, self.delays.young
-        in_use = None if self.delays.young else offsets
-        self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning, in_use)
+        self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
         # The newest reading the current period's probes were drawn for, and the probes.
         self._probes: tuple[datetime, tuple[int, ...]] | None = None
         self._learning_periods = 0
@@ -610,27 +591,19 @@ class PollPlanner:
         tuning: PollTuning | None = None,
         rng: random.Random | None = None,
     ) -> PollPlanner:
-        """The planner `to_dict` saved; a new one for None or anything malformed.
-
-        Malformed or missing offsets (a state saved before they were) only plan afresh.
-        """
+        """The planner `to_dict` saved; a new one for None or anything malformed."""
         if isinstance(stored, Mapping) and stored.get("version") == STORAGE_VERSION:
             try:
                 delays = DelayEstimate.from_dict(stored["delays"])
             except KeyError, TypeError, ValueError:
                 pass
             else:
-                tuning = tuning or PollTuning()
-                return cls(tuning, rng, delays, _offsets(stored.get("offsets"), tuning))
+                return cls(tuning, rng, delays)
         return cls(tuning, rng)
 
     def to_dict(self) -> dict[str, Any]:
-        """What a restart needs, JSON-serialisable: the learned delays, the plan in use."""
-        return {
-            "version": STORAGE_VERSION,
-            "delays": self.delays.to_dict(),
-            "offsets": list(self.schedule.offsets),
-        }
+        """What a restart needs, JSON-serialisable: the learned delays."""
+        return {"version": STORAGE_VERSION, "delays": self.delays.to_dict()}
 
     def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
         """Learn from a successful read, given the timestamps of the readings it added.
