@@ -548,6 +548,35 @@ async def test_restart_keeps_the_learned_delays(
     assert restored.schedule == plan_schedule(restored.delays.cdf(), restored.tuning)
 
 
+async def test_a_damaged_stored_estimate_does_not_stop_the_readings(
+    hass: HomeAssistant,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An estimate stored with empty bins starts learning afresh; readings keep coming.
+
+    Before, the first reading landing in an empty bin raised in the planner, before the
+    snapshot was published, at every read from then on.
+    """
+    damaged = PollPlanner().to_dict()
+    damaged["delays"]["fit"] = [0.0] * len(damaged["delays"]["fit"])
+    damaged["delays"]["fit"][5] = 1.0
+    damaged["delays"]["learned"] = 500
+    key = f"{DOMAIN}.{config_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": {"planner": damaged}}
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    uploaded = readings_until(NOW + timedelta(minutes=9), [150, 155])
+    for reading in uploaded:
+        reading.available_at = reading.time + 40
+    account.add_readings(uploaded)
+    await advance(hass, freezer, timedelta(minutes=11))
+    assert hass.states.get(VALUE).state == "155"
+    assert config_entry.runtime_data.planner.delays.learned < 500
+
+
 # Found by the review of these fixes ---------------------------------------------------
 
 
