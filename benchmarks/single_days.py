@@ -61,12 +61,12 @@ def _idealised(learner: str) -> Iterator[None]:
             setattr(schedule, name, value)
 
 
-def _days(job: tuple[str, str]) -> tuple[str, str, list[list[float]]]:
+def replay_days(job: tuple[str, str, int]) -> tuple[str, str, list[list[float]]]:
     """Each day's median, p95 and reads per reading minus the oracle's, and misses."""
-    learner, name = job
+    learner, name, days = job
     trace, tuning, rows = TRACES[name], PollTuning(), []
     with _idealised(learner):
-        for day in range(DAYS):
+        for day in range(days):
             seed = SEED + 1000 + day
             readings = trace_readings(trace, seed, phase=random.Random(seed).uniform(0, 300))
             draws = f"{seed} planner"
@@ -98,9 +98,9 @@ def _within(row: list[float]) -> bool:
 
 def main() -> dict[str, Any]:
     """Replay every learner on every trace; write and return the counts."""
-    jobs = list(itertools.product(LEARNERS, TRACES))
+    jobs = list(itertools.product(LEARNERS, TRACES, [DAYS]))
     with Pool(2) as pool:
-        done = pool.map(_days, jobs)
+        done = pool.map(replay_days, jobs)
     results: dict[str, Any] = {"days": DAYS, "accounts_per_trace": ACCOUNTS_PER_TRACE}
     for learner in LEARNERS:
         per_trace = {}

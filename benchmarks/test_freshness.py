@@ -27,6 +27,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
+from custom_components.dexcom_share import schedule
 from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
 from share_simulator import ShareSimulator
 
@@ -43,6 +44,7 @@ from .harness import (
     trace_readings,
 )
 from .oracle import TRACES, KnownDelays
+from .single_days import replay_days
 
 RESULTS = Path(__file__).parent / "results"
 QUICK = bool(os.environ.get("BENCHMARK_QUICK"))
@@ -222,3 +224,16 @@ async def test_heap_per_account(
     _, stats = await run(hass, freezer, share, accounts, length=length, heap_at=marks)
     results["heap_per_account_kib"] = stats.heap_per_account_kib
     assert stats.heap_per_account_kib
+
+
+@pytest.mark.parametrize("learner", ["ours", "told_free_forever_no_margin"])
+def test_single_days_replay(learner: str) -> None:
+    """One day of `single_days.py`'s replay (on its own it takes 13 minutes).
+
+    The idealised learner's constants are put back after it, for the planner as shipped.
+    """
+    shipped = {name: getattr(schedule, name) for name in ("MEMORY", "PROBE_SHARE")}
+    _, _, rows = replay_days((learner, "mix", 1))
+    assert len(rows) == 1
+    assert len(rows[0]) == 4
+    assert {name: getattr(schedule, name) for name in shipped} == shipped
