@@ -9,7 +9,7 @@ import random
 import statistics
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.dexcom_share import schedule
@@ -900,6 +900,10 @@ def stored_after(readings: int) -> dict[str, Any]:
         ("fit", [1e308] * 67),
         ("folded", [1e308] * 67),
         ("intervals", [[0, 1, 1e308], [1, 2, 1e308]]),
+        ("intervals", [[0, 1, 1e308]]),
+        ("fit", [1.0] * 66 + [5e-324]),
+        ("fit", [1.0] * 33 + [1e-17] + [1.0] * 33),
+        ("folded", [1.79e308] + [0.0] * 66),
         ("learned", -1),
         ("learned", 1.5),
     ],
@@ -970,17 +974,32 @@ def test_any_stored_state_is_read_without_raising(delays: Any) -> None:
     assert PollPlanner.from_dict({"version": 1, "delays": delays}).schedule.offsets
 
 
-counts = st.floats(min_value=0, max_value=1e308) | st.sampled_from([0.0, 1e-300, 1e300])
+HOSTILE = (0.0, 5e-324, 1e-17, 1e-9, 1e4, 1e300, 1.79e308)
 
 
-@settings(max_examples=100, deadline=None)
+def hostile(size: int, low: float) -> st.SearchStrategy[list[float]]:
+    """Plausible counts with a few replaced by extremes."""
+    return st.tuples(
+        st.lists(st.floats(low, 10), min_size=size, max_size=size),
+        st.lists(
+            st.tuples(st.integers(0, max(0, size - 1)), st.sampled_from(HOSTILE)),
+            max_size=min(3, size),
+        ),
+    ).map(lambda drawn: [dict(drawn[1]).get(index, value) for index, value in enumerate(drawn[0])])
+
+
+@settings(max_examples=150, deadline=None)
 @given(
-    fit=st.lists(counts, min_size=67, max_size=67),
-    folded=st.lists(counts, min_size=67, max_size=67),
-    weights=st.lists(counts, max_size=MAX_INTERVALS),
+    fit=hostile(67, 1e-4),
+    folded=hostile(67, 0),
+    weights=st.integers(0, MAX_INTERVALS).flatmap(lambda size: hostile(size, 0)),
     learned=st.integers(0, 10**6),
     arrivals=st.lists(st.tuples(st.floats(0, 400), st.floats(0, 60)), min_size=1, max_size=8),
 )
+@example([1.0] * 66 + [5e-324], [0.0] * 67, [], 10, [(0.0, 3.0)])
+@example([1.0] * 33 + [1e-17] + [1.0] * 33, [0.0] * 67, [], 10, [(80.0, 3.0)])
+@example([1.0] * 67, [1.79e308] + [0.0] * 66, [], 10, [(0.0, 3.0)])
+@example([1.0] * 67, [0.0] * 67, [1e308], 10, [(0.0, 3.0)])
 def test_learning_goes_on_from_any_stored_estimate(
     fit: list[float],
     folded: list[float],
@@ -990,8 +1009,8 @@ def test_learning_goes_on_from_any_stored_estimate(
 ) -> None:
     """An estimate from storage is refused, or learns and plans from then on.
 
-    Hostile numbers: empty bins (a reading landing there had no share to go to and
-    raised), and counts whose sums overflow (the fit turned to NaN or to nothing).
+    Hostile numbers: a bin with no share, or one so small that it underflows (a reading
+    landing there raised), and counts that overflow the fit (NaN, or nothing).
     """
     stored = {
         "intervals": [
@@ -1001,20 +1020,41 @@ def test_learning_goes_on_from_any_stored_estimate(
         "fit": fit,
         "learned": learned,
     }
+    total = sum(fit)
+    fit_usable = 0 < total < math.inf and min(fit) / total >= schedule.STORED_SHARE_MIN
+    counts_usable = sum(folded) + sum(weights) <= schedule.STORED_COUNT_MAX
     try:
         estimate = DelayEstimate.from_dict(stored)
     except ValueError:
-        assert (
-            min(fit) == 0
-            or not math.isfinite(sum(fit) + sum(folded) + sum(weights))
-            or (0 in weights)
-        )
+        assert not (fit_usable and counts_usable)
         return
+    assert fit_usable
+    assert counts_usable
     for lower, width in arrivals:
         estimate.add(lower, lower + width)
-        assert all(math.isfinite(share) and share >= 0 for share in estimate.probabilities)
+        assert all(math.isfinite(share) and share > 0 for share in estimate.probabilities)
         assert sum(estimate.probabilities) == pytest.approx(1)
-    assert plan_schedule(estimate.planning_cdf(), PollTuning()).offsets
+    plan = plan_schedule(estimate.planning_cdf(), PollTuning())
+    assert plan.offsets
+    assert math.isfinite(plan.expected_lag)
+
+
+def test_a_steady_phone_is_stored_and_read_back_after_days() -> None:
+    """Intervals faded below the rounding are left out, not stored as weight 0 and refused.
+
+    A phone whose readings land in a few intervals folds none of them away; after about
+    5 days the oldest fade below 5e-5, and the whole estimate used to be refused.
+    """
+    narrow = ((1.0, 10.0, 12.0),)
+    plan = simulate(PollPlanner(PollTuning(), random.Random(3)), narrow, 2500)
+    stored = json.loads(json.dumps(plan.to_dict()))
+    assert all(weight > 0 for *_, weight in stored["delays"]["intervals"])
+    assert PollPlanner.from_dict(stored).delays.learned == 2500
+    # As written before: a faded interval with weight 0 is read and dropped.
+    stored["delays"]["intervals"].append([51, 54, 0.0])
+    restored = PollPlanner.from_dict(stored)
+    assert restored.delays.learned == 2500
+    assert restored.delays.probabilities == pytest.approx(plan.delays.probabilities, abs=1e-5)
 
 
 # Promises the coordinator relies on

@@ -119,6 +119,13 @@ one at 34 s); half a day of readings cannot tell them apart, and without a margi
 planner flips on noise, while the plan with fewer early polls sees too little to flip
 back."""
 STORAGE_VERSION: Final = 1
+STORED_SHARE_MIN: Final = 1e-9
+"""The least share of a bin in a stored fit. The prior and the even spread keep every
+bin above 1.6e-5 (the beyond bin's prior share over the most readings an estimate can
+hold); a smaller share, or 0, is not one `to_dict` wrote, and the fit would divide by it."""
+STORED_COUNT_MAX: Final = 1e4
+"""The most readings' worth a stored estimate may hold: one can hold at most
+PROBE_WEIGHT / (1 - e^(-1 / MEMORY)), about 870; far more would overflow the fit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,8 +359,12 @@ class DelayEstimate:
     def to_dict(self) -> dict[str, Any]:
         """The intervals, the folded counts and the fit, rounded: 330 numbers at most."""
         return {
+            # An interval faded below the rounding (after about 5 days, where few
+            # distinct intervals are seen and none is folded) is worth nothing.
             "intervals": [
-                [first, end, round(weight, 4)] for (first, end), weight in self._intervals.items()
+                [first, end, rounded]
+                for (first, end), weight in self._intervals.items()
+                if (rounded := round(weight, 4)) > 0
             ],
             "folded": [round(count, 4) for count in self._folded],
             "fit": [round(share, 7) for share in self.probabilities],
@@ -370,9 +381,10 @@ class DelayEstimate:
                 raise ValueError("bad counts")
             if not all(_is_number(count) and count >= 0 for count in counts):
                 raise ValueError("bad counts")
-        # The fit learning starts from: a bin it rules out would leave a reading that
-        # lands there no share to go to. to_dict's never does (prior and spread).
-        if not all(share > 0 for share in fit) or not math.isfinite(sum(fit)):
+        # The fit learning starts from: each bin needs a share a reading landing there
+        # can go to.
+        total = sum(fit)
+        if not 0 < total < math.inf or min(fit) / total < STORED_SHARE_MIN:
             raise ValueError("bad fit")
         if not isinstance(stored, list) or len(stored) > MAX_INTERVALS:
             raise ValueError("bad intervals")
@@ -383,12 +395,14 @@ class DelayEstimate:
             first, end, weight = item
             if type(first) is not int or type(end) is not int or not 0 <= first < end <= BINS:
                 raise ValueError("bad interval")
-            if not _is_number(weight) or weight <= 0:
+            if not _is_number(weight) or weight < 0:
                 raise ValueError("bad interval")
-            intervals[first, end] = float(weight)
+            # Weight 0: faded below the rounding, written before such were left out.
+            if weight > 0:
+                intervals[first, end] = float(weight)
         if type(learned) is not int or learned < 0:
             raise ValueError("bad count")
-        if not math.isfinite(sum(folded) + sum(intervals.values())):
+        if not sum(folded) + sum(intervals.values()) <= STORED_COUNT_MAX:
             raise ValueError("counts too large")
         return cls(
             intervals, [float(count) for count in folded], learned, [float(share) for share in fit]
