@@ -13,15 +13,25 @@ oracle's), for this integration and for learners given more than any can have:
 - `told`: the same planner told each reading's exact delay (`ToldPlanner`);
 - `told_free`: told, and learning costs nothing (no probes, no first hour's grid);
 - `told_free_forever`: told, free, and forgetting nothing of the day before;
-- `told_free_forever_no_margin`: also switching to the cheapest plan on any evidence.
+- `told_free_forever_no_margin`: also without the switching margin (it still plans again
+  only once the estimate has moved by 1 %, `REPLAN_AFTER`);
+- `told_free_last_day_exact`: told, free, planning at every reading from the exact
+  empirical distribution of the last 288 delays (no prior, no even spread, no smoothing,
+  no margin): the most a learner can know from one day.
+
+Each day also records the share of its polls made while the plan's first poll was at
+30 s or later (on the heavier tail, the later of the two plans on its knife edge).
 
 With four accounts per trace, all 20 are within with probability about the product
 over traces of (days within / days) ** 4. Run: `.venv/bin/python -m benchmarks.single_days`
-(about 13 minutes on two cores); writes `results/single_days.json`.
+(about 22 minutes on two cores); writes `results/single_days.json`.
 """
 
+import bisect
+from collections import deque
 from collections.abc import Iterator
 import contextlib
+from datetime import datetime
 import itertools
 import json
 from multiprocessing import Pool
@@ -30,14 +40,68 @@ import random
 from typing import Any
 
 from custom_components.dexcom_share import schedule
-from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
+from custom_components.dexcom_share.schedule import (
+    HORIZON,
+    DelayEstimate,
+    PollPlanner,
+    PollTuning,
+    plan_schedule,
+)
+from share_simulator import Reading
 
 from .family import DAYS
 from .harness import SEED, judge_replay, lag_figures, pretrained, trace_readings, warm_up
-from .oracle import TRACES, KnownDelays, ToldPlanner
+from .oracle import TRACES, KnownDelays, ToldPlanner, _ToldDelays
 
 ACCOUNTS_PER_TRACE = 4
-LEARNERS = ("ours", "told", "told_free", "told_free_forever", "told_free_forever_no_margin")
+LEARNERS = (
+    "ours",
+    "told",
+    "told_free",
+    "told_free_forever",
+    "told_free_forever_no_margin",
+    "told_free_last_day_exact",
+)
+LAST_DAY = 288
+LATER_PLAN = 30
+"""Seconds: a plan whose first poll is this late is the heavier tail's later plan."""
+
+
+class _Recording(DelayEstimate):
+    """Keeps the last day of exact delays it is told (below `_ToldDelays` in the MRO)."""
+
+    def __init__(self) -> None:
+        self.last_day: deque[float] = deque(maxlen=LAST_DAY)
+        super().__init__()
+
+    def add(self, lower: float, upper: float, weight: float = 1.0) -> None:
+        self.last_day.append((lower + upper) / 2)
+        super().add(lower, upper, weight)
+
+
+class _LastDayExact(_ToldDelays, _Recording):
+    """The empirical CDF of the last day's exact delays, to the second."""
+
+    def cdf(self) -> list[float]:
+        if not self.last_day:
+            return super().cdf()
+        delays = sorted(self.last_day)
+        return [bisect.bisect_right(delays, x) / len(delays) for x in range(HORIZON + 1)]
+
+    def planning_cdf(self) -> list[float]:
+        return self.cdf()
+
+
+class LastDayExactPlanner(ToldPlanner):
+    """Plans afresh at every reading from the last day's exact delays."""
+
+    def __init__(self, tuning: PollTuning, rng: random.Random, readings: list[Reading]) -> None:
+        PollPlanner.__init__(self, tuning, rng, _LastDayExact(readings))
+
+    def _replan_if_changed(self) -> None:
+        self.schedule = plan_schedule(self.delays.planning_cdf(), self.tuning)
+
+
 RESULTS = Path(__file__).parent / "results" / "single_days.json"
 
 
@@ -61,6 +125,19 @@ def _idealised(learner: str) -> Iterator[None]:
             setattr(schedule, name, value)
 
 
+def _first_polls(planner: PollPlanner) -> list[int]:
+    """From now on, the plan's first offset at every poll the planner is asked for."""
+    firsts: list[int] = []
+    planned = planner.next_poll
+
+    def recording(newest: datetime | None, now: datetime) -> datetime:
+        firsts.append(planner.schedule.offsets[0])
+        return planned(newest, now)
+
+    planner.next_poll = recording  # type: ignore[method-assign]
+    return firsts
+
+
 def replay_days(job: tuple[str, str, int]) -> tuple[str, str, list[list[float]]]:
     """Each day's median, p95 and reads per reading minus the oracle's, and misses."""
     learner, name, days = job
@@ -74,8 +151,10 @@ def replay_days(job: tuple[str, str, int]) -> tuple[str, str, list[list[float]]]
                 warm = pretrained(readings, tuning, draws)
                 planner = PollPlanner.from_dict(warm, tuning, random.Random(draws))
             else:
-                planner = ToldPlanner(tuning, random.Random(draws), readings)
+                kind = LastDayExactPlanner if learner.endswith("exact") else ToldPlanner
+                planner = kind(tuning, random.Random(draws), readings)
                 warm_up(readings, planner)
+            firsts = _first_polls(planner)
             ours = judge_replay(learner, readings, planner)
             best = PollPlanner(tuning, random.Random(draws), KnownDelays(trace.cdf))
             oracle = judge_replay("oracle", readings, best)
@@ -86,21 +165,25 @@ def replay_days(job: tuple[str, str, int]) -> tuple[str, str, list[list[float]]]
                     round(mine["p95_lag_s"] - theirs["p95_lag_s"], 1),
                     round(ours.reads / ours.readings - oracle.reads / oracle.readings, 3),
                     ours.missed,
+                    round(sum(first >= LATER_PLAN for first in firsts) / len(firsts), 2),
                 ]
             )
     return learner, name, rows
 
 
 def _within(row: list[float]) -> bool:
-    median, p95, reads, missed = row
+    median, p95, reads, missed, _ = row
     return median <= 3 and p95 <= 10 and reads <= 0.1 and missed == 0
 
 
 def main() -> dict[str, Any]:
     """Replay every learner on every trace; write and return the counts."""
-    jobs = list(itertools.product(LEARNERS, TRACES, [DAYS]))
+    # The slowest learner first, so that the two workers finish together.
+    jobs = sorted(
+        itertools.product(LEARNERS, TRACES, [DAYS]), key=lambda job: not job[0].endswith("exact")
+    )
     with Pool(2) as pool:
-        done = pool.map(replay_days, jobs)
+        done = pool.map(replay_days, jobs, chunksize=1)
     results: dict[str, Any] = {"days": DAYS, "accounts_per_trace": ACCOUNTS_PER_TRACE}
     for learner in LEARNERS:
         per_trace = {}

@@ -226,14 +226,26 @@ async def test_heap_per_account(
     assert stats.heap_per_account_kib
 
 
-@pytest.mark.parametrize("learner", ["ours", "told_free_forever_no_margin"])
+@pytest.mark.parametrize(
+    "learner", ["ours", "told_free_forever_no_margin", "told_free_last_day_exact"]
+)
 def test_single_days_replay(learner: str) -> None:
-    """One day of `single_days.py`'s replay (on its own it takes 13 minutes).
+    """One day of `single_days.py`'s replay (on its own it takes 22 minutes).
 
-    The idealised learner's constants are put back after it, for the planner as shipped.
+    The idealised learners' constants are put back after it, for the planner as shipped.
     """
-    shipped = {name: getattr(schedule, name) for name in ("MEMORY", "PROBE_SHARE")}
+    names = ("PROBE_SHARE", "PROBES_FIRST", "MEMORY", "SHIFT_MEMORY", "SWITCH_MARGIN")
+    shipped = {name: getattr(schedule, name) for name in names}
+    assert shipped == {
+        "PROBE_SHARE": 0.08,
+        "PROBES_FIRST": 36,
+        "MEMORY": 144,
+        "SHIFT_MEMORY": 4.0,
+        "SWITCH_MARGIN": 0.5,
+    }
     _, _, rows = replay_days((learner, "mix", 1))
     assert len(rows) == 1
-    assert len(rows[0]) == 4
-    assert {name: getattr(schedule, name) for name in shipped} == shipped
+    *_, missed, later_plan_share = rows[0]
+    assert missed >= 0
+    assert 0 <= later_plan_share <= 1
+    assert {name: getattr(schedule, name) for name in names} == shipped
