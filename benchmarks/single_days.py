@@ -139,7 +139,11 @@ def _first_polls(planner: PollPlanner) -> list[int]:
 
 
 def replay_days(job: tuple[str, str, int]) -> tuple[str, str, list[list[float]]]:
-    """Each day's median, p95 and reads per reading minus the oracle's, and misses."""
+    """Each day against the oracle's, and how much of it was spent in the later plan.
+
+    A row per day: median, p95 and reads per reading minus the oracle's, readings
+    missed, and the share of polls made while the first poll was at LATER_PLAN or later.
+    """
     learner, name, days = job
     trace, tuning, rows = TRACES[name], PollTuning(), []
     with _idealised(learner):

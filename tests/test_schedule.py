@@ -904,6 +904,7 @@ def stored_after(readings: int) -> dict[str, Any]:
         ("fit", [1.0] * 66 + [5e-324]),
         ("fit", [1.0] * 33 + [1e-17] + [1.0] * 33),
         ("folded", [1.79e308] + [0.0] * 66),
+        ("fit", [10**400] * 67),
         ("learned", -1),
         ("learned", 1.5),
     ],
@@ -996,8 +997,9 @@ def hostile(size: int, low: float) -> st.SearchStrategy[list[float]]:
     learned=st.integers(0, 10**6),
     arrivals=st.lists(st.tuples(st.floats(0, 400), st.floats(0, 60)), min_size=1, max_size=8),
 )
-@example([1.0] * 66 + [5e-324], [0.0] * 67, [], 10, [(0.0, 3.0)])
-@example([1.0] * 33 + [1e-17] + [1.0] * 33, [0.0] * 67, [], 10, [(80.0, 3.0)])
+# Each reading lands in the tiny bin: the beyond bin, and bin 33 (82.5-85 s).
+@example([1.0] * 66 + [5e-324], [0.0] * 67, [], 10, [(400.0, 10.0)])
+@example([1.0] * 33 + [1e-17] + [1.0] * 33, [0.0] * 67, [], 10, [(83.0, 1.0)])
 @example([1.0] * 67, [1.79e308] + [0.0] * 66, [], 10, [(0.0, 3.0)])
 @example([1.0] * 67, [0.0] * 67, [1e308], 10, [(0.0, 3.0)])
 def test_learning_goes_on_from_any_stored_estimate(
@@ -1039,6 +1041,24 @@ def test_learning_goes_on_from_any_stored_estimate(
     assert math.isfinite(plan.expected_lag)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    arrivals=st.lists(
+        st.tuples(st.floats(0, 400), st.floats(0, 60), st.sampled_from([1.0, PROBE_WEIGHT])),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_whatever_is_learned_is_read_back(arrivals: list[tuple[float, float, float]]) -> None:
+    """Storage refuses nothing learning can write: the limits are not too strict."""
+    estimate = DelayEstimate()
+    for lower, width, weight in arrivals:
+        estimate.add(lower, lower + width, weight)
+    restored = DelayEstimate.from_dict(json.loads(json.dumps(estimate.to_dict())))
+    assert restored.learned == len(arrivals)
+    assert restored.cdf() == pytest.approx(estimate.cdf(), abs=1e-5)
+
+
 def test_a_steady_phone_is_stored_and_read_back_after_days() -> None:
     """Intervals faded below the rounding are left out, not stored as weight 0 and refused.
 
@@ -1047,6 +1067,8 @@ def test_a_steady_phone_is_stored_and_read_back_after_days() -> None:
     """
     narrow = ((1.0, 10.0, 12.0),)
     plan = simulate(PollPlanner(PollTuning(), random.Random(3)), narrow, 2500)
+    kept = plan.delays.to_dict()["intervals"]
+    assert len(kept) < len(plan.delays._intervals)  # some have faded below the rounding
     stored = json.loads(json.dumps(plan.to_dict()))
     assert all(weight > 0 for *_, weight in stored["delays"]["intervals"])
     assert PollPlanner.from_dict(stored).delays.learned == 2500

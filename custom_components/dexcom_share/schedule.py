@@ -609,7 +609,8 @@ class PollPlanner:
         if isinstance(stored, Mapping) and stored.get("version") == STORAGE_VERSION:
             try:
                 delays = DelayEstimate.from_dict(stored["delays"])
-            except KeyError, TypeError, ValueError:
+            # OverflowError: an integer too large for a float (only Python's own json).
+            except KeyError, TypeError, ValueError, OverflowError:
                 pass
             else:
                 return cls(tuning, rng, delays)
