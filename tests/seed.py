@@ -38,3 +38,9 @@ def store_sensor_started(hass_storage: dict[str, Any], entry_id: str, started: d
     """Store a "Sensor replaced" press at `started`."""
     key = f"{DOMAIN}.{entry_id}"
     hass_storage[key] = _stored(key, {"sensor_started": started.timestamp()})
+
+
+def store_planner(hass_storage: dict[str, Any], entry_id: str, planner: dict[str, Any]) -> None:
+    """Store the poll planner's state (`PollPlanner.to_dict`, or something damaged)."""
+    key = f"{DOMAIN}.{entry_id}"
+    hass_storage[key] = _stored(key, {"planner": planner})

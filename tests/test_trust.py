@@ -41,9 +41,10 @@ from custom_components.dexcom_share.schedule import DelayEstimate, PollPlanner, 
 from share_simulator import Account, Fault, Reading, ShareSimulator
 from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ
 
-from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until
+from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until, served
 from .entities import DATA_STALE, EVENT, RATE, VALUE
 from .helpers import advance
+from .seed import store_planner
 
 
 def repair_issues(hass: HomeAssistant) -> set[str]:
@@ -534,10 +535,7 @@ async def test_restart_keeps_the_learned_delays(
     planner = PollPlanner(delays=delays)
     init_integration.runtime_data.planner = planner
     # Three more readings, each on Share 20 s after it was taken: the polls learn them.
-    uploaded = readings_until(NOW + timedelta(minutes=14), [120, 121, 122])
-    for reading in uploaded:
-        reading.available_at = reading.time + 20
-    account.add_readings(uploaded)
+    account.add_readings(served(readings_until(NOW + timedelta(minutes=14), [120, 121, 122])))
     await advance(hass, freezer, timedelta(minutes=16))
     assert planner.delays.learned > 150
     await restart(hass, init_integration)
@@ -564,14 +562,10 @@ async def test_a_damaged_stored_estimate_does_not_stop_the_readings(
     damaged["delays"]["fit"] = [0.0] * len(damaged["delays"]["fit"])
     damaged["delays"]["fit"][5] = 1.0
     damaged["delays"]["learned"] = 500
-    key = f"{DOMAIN}.{config_entry.entry_id}"
-    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": {"planner": damaged}}
+    store_planner(hass_storage, config_entry.entry_id, damaged)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    uploaded = readings_until(NOW + timedelta(minutes=9), [150, 155])
-    for reading in uploaded:
-        reading.available_at = reading.time + 40
-    account.add_readings(uploaded)
+    account.add_readings(served(readings_until(NOW + timedelta(minutes=9), [150, 155])))
     await advance(hass, freezer, timedelta(minutes=11))
     assert hass.states.get(VALUE).state == "155"
     assert config_entry.runtime_data.planner.delays.learned < 500
