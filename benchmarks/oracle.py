@@ -104,7 +104,7 @@ class KnownDelays(DelayEstimate):
         return list(self._cdf)
 
 
-class _ToldDelays(DelayEstimate):
+class ToldDelays(DelayEstimate):
     """Learns each reading's exact delay, looked up from the trace."""
 
     def __init__(self, readings: list[Reading]) -> None:
@@ -131,11 +131,11 @@ class _ToldDelays(DelayEstimate):
 class ToldPlanner(PollPlanner):
     """The planner as shipped, polling as it does, but told each reading's exact delay."""
 
-    delays: _ToldDelays
+    delays: ToldDelays
 
     def __init__(self, tuning: PollTuning, rng: random.Random, readings: list[Reading]) -> None:
         """A new account on `readings`, from the prior."""
-        super().__init__(tuning, rng, _ToldDelays(readings))
+        super().__init__(tuning, rng, ToldDelays(readings))
 
     def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
         """Learn as the planner does, from when each new reading was served."""

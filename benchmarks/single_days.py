@@ -51,7 +51,7 @@ from share_simulator import Reading
 
 from .family import DAYS
 from .harness import SEED, judge_replay, lag_figures, pretrained, trace_readings, warm_up
-from .oracle import TRACES, KnownDelays, ToldPlanner, _ToldDelays
+from .oracle import TRACES, KnownDelays, ToldDelays, ToldPlanner
 
 ACCOUNTS_PER_TRACE = 4
 LEARNERS = (
@@ -68,7 +68,7 @@ LATER_PLAN = 30
 
 
 class _Recording(DelayEstimate):
-    """Keeps the last day of exact delays it is told (below `_ToldDelays` in the MRO)."""
+    """Keeps the last day of exact delays it is told (below `ToldDelays` in the MRO)."""
 
     def __init__(self) -> None:
         self.last_day: deque[float] = deque(maxlen=LAST_DAY)
@@ -79,7 +79,7 @@ class _Recording(DelayEstimate):
         super().add(lower, upper, weight)
 
 
-class _LastDayExact(_ToldDelays, _Recording):
+class _LastDayExact(ToldDelays, _Recording):
     """The empirical CDF of the last day's exact delays, to the second."""
 
     def cdf(self) -> list[float]:

@@ -236,13 +236,6 @@ def test_single_days_replay(learner: str) -> None:
     """
     names = ("PROBE_SHARE", "PROBES_FIRST", "MEMORY", "SHIFT_MEMORY", "SWITCH_MARGIN")
     shipped = {name: getattr(schedule, name) for name in names}
-    assert shipped == {
-        "PROBE_SHARE": 0.08,
-        "PROBES_FIRST": 36,
-        "MEMORY": 144,
-        "SHIFT_MEMORY": 4.0,
-        "SWITCH_MARGIN": 0.5,
-    }
     _, _, rows = replay_days((learner, "mix", 1))
     assert len(rows) == 1
     *_, missed, later_plan_share = rows[0]
