@@ -1,12 +1,16 @@
-"""Time travel that lets every timer fire at its own moment, as real time would."""
+"""Time travel: every timer at its own moment, as real time would, or in whole seconds."""
 
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
-from pytest_homeassistant_custom_component.common import async_fire_time_changed_exact
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_fire_time_changed_exact,
+)
 
 TICK = timedelta(milliseconds=1)
 
@@ -40,3 +44,35 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: ti
     end = dt_util.utcnow() + delta
     while dt_util.utcnow() < end:
         await step(hass, freezer, end)
+
+
+async def step_whole_second(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime
+) -> None:
+    """Jump to the next whole second at which a timer fires (or to `until`) and wait.
+
+    Fires as Home Assistant's own `async_fire_time_changed` does: every timer due
+    within half a second of the whole second given, so a timer runs up to a second
+    after its moment (rarely at it), as on a busy event loop. Seconds in which no
+    timer fires are skipped: the same as stepping through each of them.
+    """
+    now = dt_util.utcnow()
+    second = now.replace(microsecond=0) + timedelta(seconds=1)
+    if (due := next_timer(hass)) is not None:
+        firing = due.replace(microsecond=0)
+        if due.microsecond > event.RANDOM_MICROSECOND_MAX:
+            firing += timedelta(seconds=1)
+        second = max(second, firing)
+    second = min(second, until)
+    freezer.move_to(second)
+    async_fire_time_changed(hass, second)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def advance_by_seconds(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
+    """Move time forward by `delta` in whole seconds (`step_whole_second`)."""
+    end = dt_util.utcnow() + delta
+    while dt_util.utcnow() < end:
+        await step_whole_second(hass, freezer, end)

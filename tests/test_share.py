@@ -16,6 +16,7 @@ from custom_components.dexcom_share.share import (
     ShareConnectionError,
     ShareDataError,
     ShareLockedError,
+    ShareSessionExpiredError,
     Trend,
     parse_reading,
 )
@@ -92,27 +93,48 @@ def test_login_returns_the_account_id_for_every_alias(
     assert share.state.request_count(LOGIN_BY_ID) == 2
 
 
-def test_read_logs_in_once_and_reuses_the_session(share: ShareSimulator, account: Account) -> None:
-    """No login per read; one re-login when the session is gone."""
-    share_client = client()
-    for _ in range(3):
+@pytest.mark.parametrize(("username", "login_requests"), [(USERNAME, 2), (ACCOUNT_ID, 1)])
+def test_read_sends_what_it_announced(
+    share: ShareSimulator, account: Account, username: str, login_requests: int
+) -> None:
+    """No login per read; an expired session ends the read, the next one logs in first.
+
+    Each read sends no more requests than `requests_needed` said before it (the pacer
+    books that many), and exactly that many when it succeeds.
+    """
+    share_client = client(username=username)
+    for expected in (1 + login_requests, 1, 1):
+        assert share_client.requests_needed == expected
+        before = share.state.request_count()
         share_client.read(minutes=10, max_count=2)
+        assert share.state.request_count() - before == expected
     share.state.forget_sessions()
-    share_client.read(minutes=10, max_count=2)
-    assert share.state.login_count() == 3
-    assert share_client.stats.as_dict()["LoginPublisherAccountById"]["requests"] == 2
+    before = share.state.request_count()
+    with pytest.raises(ShareSessionExpiredError):
+        share_client.read(minutes=10, max_count=2)
+    assert share.state.request_count() - before == 1
+    # The account ID is known now: logging in again is one request.
+    assert share_client.requests_needed == 2
+    before = share.state.request_count()
+    assert share_client.read(minutes=10, max_count=2)
+    assert share.state.request_count() - before == 2
+    assert share_client.requests_needed == 1
+    assert share.state.login_count() == login_requests + 1
 
 
-def test_session_rejected_twice(share: ShareSimulator, account: Account) -> None:
+def test_session_rejected_right_after_login(share: ShareSimulator, account: Account) -> None:
     """A session that fails right after a new login is a transient error, not a loop."""
     share_client = client()
     share_client.login()
     share.state.add_fault(
         Fault("code", endpoint=READ, times=2, code="SessionNotValid", message="timed out")
     )
+    with pytest.raises(ShareSessionExpiredError):
+        share_client.read(minutes=10, max_count=1)
     with pytest.raises(ShareConnectionError):
         share_client.read(minutes=10, max_count=1)
     assert share.state.request_count(LOGIN_BY_ID) == 2
+    assert share.state.request_count(READ) == 2
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,14 @@ from .models import GlucoseReading, Snapshot
 from .options import display_options
 from .schedule import PollPlanner, SharePacer, read_window
 from .session import CONFIRMATION
-from .share import ShareAuthError, ShareClient, ShareConnectionError, ShareError, ShareLockedError
+from .share import (
+    ShareAuthError,
+    ShareClient,
+    ShareConnectionError,
+    ShareError,
+    ShareLockedError,
+    ShareSessionExpiredError,
+)
 from .statistics import StatisticsImporter
 from .storage import EntryState
 
@@ -41,8 +48,10 @@ ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
 ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
-# A first read after setup may log in first: two requests more.
-FIRST_READ_REQUESTS: Final = 3
+# An entry held back by the pacer this long past its planned read reads anyway: the
+# pacer lets every entry through sooner (30 entries' logins take 30 s), so this only
+# happens if it fails, and a stopped entry is worse than a fourth request in a second.
+HELD_BACK_LIMIT: Final = timedelta(seconds=60)
 
 
 def _translated(err: ShareError) -> UpdateFailed:
@@ -137,6 +146,8 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """Share has answered since setup (the first answer fires no events)."""
         self._published: Snapshot | None = None
         self._cancel_aging: CALLBACK_TYPE | None = None
+        self._due = self._events_from
+        """When the planned read is due; the pacer may hold it back, but not for long."""
 
     @override
     async def _async_setup(self) -> None:
@@ -156,24 +167,16 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 held,
                 now,
             )
-        later = self.pacer.admit(
-            self.config_entry.entry_id, now, 1 if self._loaded else FIRST_READ_REQUESTS
-        )
-        if later is not None:
-            # This second has its Share requests already (other entries): read in the
-            # one booked, sending nothing now.
-            self._plan_within(later)
-            return self._published or self._publish(held, (), now)
         previous = held[0].time if held else None
         window = read_window(self._read_from(previous), now)
         try:
-            fetched = await self.hass.async_add_executor_job(
-                self.client.read, window.minutes, window.max_count
-            )
+            fetched = await self._paced_read(window.minutes, window.max_count, now)
         except ShareError as err:
             if self._closed:
                 raise _translated(err) from err
             return self._share_failed(err, held)
+        if fetched is None:
+            return self._published or self._publish(held, (), now)
         if self._closed:
             # Unloaded while Share answered: nothing of the entry may change any more.
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
@@ -198,6 +201,37 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._update_issues(now)
         self._remember(at_once=False)
         return snapshot
+
+    async def _paced_read(
+        self, minutes: int, max_count: int, now: datetime
+    ) -> list[GlucoseReading] | None:
+        """Read when the pacer lets the entry through; None: held back, nothing sent.
+
+        A session found expired is logged in again at once when the pacer has room
+        for the login too, and in the second it hands otherwise.
+        """
+        entry_id = self.config_entry.entry_id
+        while True:
+            later = self.pacer.admit(entry_id, now, self.client.requests_needed)
+            if later is not None:
+                if now - self._due < HELD_BACK_LIMIT:
+                    self._plan_within(later)
+                    return None
+                self.pacer.release(entry_id)
+                self.errors["held_back"] += 1
+                self.last_error["held_back"] = now
+                LOGGER.warning(
+                    "The read planned for %s was held back %s s to keep Share's request "
+                    "rate; reading now",
+                    _local_time(self._due),
+                    round((now - self._due).total_seconds()),
+                )
+            try:
+                return await self.hass.async_add_executor_job(self.client.read, minutes, max_count)
+            except ShareSessionExpiredError:
+                if self._closed:
+                    raise
+                now = dt_util.utcnow()
 
     def _share_failed(self, err: ShareError, held: tuple[GlucoseReading, ...]) -> Snapshot:
         """Count the error, plan the retry, keep what must survive a restart."""
@@ -350,8 +384,10 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
 
         Normal plans are capped at an hour; a wait Share or a lockout asked for is not.
         """
-        wait = max(MIN_INTERVAL, when - dt_util.utcnow())
+        now = dt_util.utcnow()
+        wait = max(MIN_INTERVAL, when - now)
         self.update_interval = min(MAX_INTERVAL, wait) if cap else wait
+        self._due = now + self.update_interval
 
     def _plan_within(self, second: datetime) -> None:
         """Refresh within the wall-clock `second`.

@@ -3,8 +3,8 @@
 This is the only module that sees pydexcom or requests. It adds what pydexcom 0.5.1
 lacks (a deadline on every request, both spellings of the lockout code, error bodies
 that are not objects, tolerant record parsing) and turns every failure into one of
-four errors: `ShareAuthError`, `ShareLockedError`, `ShareConnectionError` and
-`ShareDataError`. Its methods block; call them in the executor.
+five errors: `ShareAuthError`, `ShareLockedError`, `ShareConnectionError`,
+`ShareDataError` and `ShareSessionExpiredError` (read again at once: a login is due). Its methods block; call them in the executor.
 """
 
 from collections import deque
@@ -90,7 +90,11 @@ class ShareDataError(ShareError):
 
 
 class _SessionExpiredError(ShareError):
-    """The session is no longer valid; one new login is due."""
+    """Share said the session is no longer valid."""
+
+
+class ShareSessionExpiredError(ShareError):
+    """The session expired during a read; the next read logs in first, at once."""
 
 
 # pydexcom numbers Share's trend names 0-9; 0 ("None") means no trend at all.
@@ -451,6 +455,8 @@ class ShareClient:
         self.guard = guard or LoginGuard()
         self._credentials = self.guard.fingerprint(self._username, password, region)
         self._dexcom: _GuardedDexcom | None = None
+        self._expired = False
+        """Share said the session is no longer valid: the next read logs in first."""
         self._deadline = _Deadline()
         self._lock = threading.Lock()
         self.stats = RequestStats()
@@ -466,25 +472,40 @@ class ShareClient:
             self._deadline = _Deadline()
             return canonical_login(str((self._dexcom or self._login()).account_id))
 
+    @property
+    def requests_needed(self) -> int:
+        """The Share requests the next `read` sends at most: the read, and a login first.
+
+        A login is two requests (authenticate, then log in), one once the account ID
+        is known (given as the username, or from an earlier login).
+        """
+        if self._dexcom is not None:
+            return 2 if self._expired else 1
+        return 2 if _is_account_id(self._username) else 3
+
     def read(self, minutes: int, max_count: int) -> list[GlucoseReading]:
         """Readings of the last `minutes` (at most `max_count`), newest first.
 
-        Records that cannot be parsed are skipped, not the whole answer.
+        Sends no more than `requests_needed` said: a session found expired ends the
+        read with `ShareSessionExpiredError`, and the next read logs in first. Records
+        that cannot be parsed are skipped, not the whole answer.
         """
         minutes = max(1, min(MAX_MINUTES, minutes))
         max_count = max(1, min(MAX_MAX_COUNT, max_count))
         with self._lock:
             self._deadline = _Deadline()
-            dexcom = self._dexcom or self._login()
+            if self._dexcom is None or self._expired:
+                dexcom, logged_in = self._login(), True
+            else:
+                dexcom, logged_in = self._dexcom, False
             dexcom.deadline = self._deadline
             try:
                 records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
-            except _SessionExpiredError:
-                dexcom = self._login()
-                try:
-                    records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
-                except _SessionExpiredError as err:
-                    raise ShareConnectionError("session rejected twice") from err
+            except _SessionExpiredError as err:
+                if logged_in:
+                    raise ShareConnectionError("a new session was rejected") from err
+                self._expired = True
+                raise ShareSessionExpiredError(str(err)) from None
             except ShareAuthError:
                 # A read rejected as unauthorised counts like a rejected login.
                 self._dexcom = None
@@ -526,4 +547,5 @@ class ShareClient:
                 raise ShareAuthError(str(err)) from err
             raise ShareDataError(f"login: {err}") from err
         self.guard.succeeded(self._credentials)
+        self._expired = False
         return self._dexcom
