@@ -30,7 +30,7 @@ from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.schedule import READING_PERIOD, PollPlanner, PollTuning
 from share_simulator import Reading, ShareSimulator, generate_trace
 from share_simulator.model import LOGINS, READ
-from tests.helpers import step
+from tests.helpers import step, step_whole_second
 
 from .oracle import KnownDelays, Trace
 
@@ -311,12 +311,16 @@ async def run(
     length: timedelta = DAY,
     restart_at: timedelta | None = None,
     heap_at: tuple[timedelta, ...] = (),
+    whole_seconds: bool = False,
 ) -> tuple[dict[str, Result], RunStats]:
     """Set the accounts up at START and let `length` pass; judge every account.
 
     `restart_at` reloads every entry then (a restart: the planner comes back from the
     entry's stored state). `heap_at` measures the Python heap (tracemalloc) then.
+    `whole_seconds` fires timers only at whole seconds, as Home Assistant's own test
+    helper does (each up to a second late), instead of at their own moments.
     """
+    advance = step_whole_second if whole_seconds else step
     freezer.move_to(START)
     stats = RunStats()
     if heap_at:
@@ -353,7 +357,7 @@ async def run(
             until = min(until, START + restart_at)
         if pending_heap:
             until = min(until, START + pending_heap[0])
-        await step(hass, freezer, until)
+        await advance(hass, freezer, until)
         traffic.drain(share)
         record()
         stats.max_threads = max(stats.max_threads, threading.active_count())

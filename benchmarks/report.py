@@ -113,7 +113,7 @@ def print_figures(collected: dict[str, Any]) -> None:
         for variant, run in runs.items():
             if isinstance(run, dict):
                 print(name, variant, json.dumps(_without_lags(run)))
-    for key in ("family", "tradeoff", "accounts", "heap_per_account_kib"):
+    for key in ("family", "tradeoff", "accounts", "accounts_whole_seconds", "heap_per_account_kib"):
         if collected.get(key):
             print(key, json.dumps(collected[key])[:3000])
 
@@ -150,8 +150,9 @@ def write_report(collected: dict[str, Any], folder: Path, *, quick: bool) -> Non
     }
     if family := collected.get("family"):
         report["family"] = family_report(family)
-    if accounts := collected.get("accounts"):
-        report["accounts"] = _accounts(accounts)
+    for key in ("accounts", "accounts_whole_seconds"):
+        if accounts := collected.get(key):
+            report[key] = _accounts(accounts)
     if heap := collected.get("heap_per_account_kib"):
         report["heap_per_account_kib"] = heap
     name = "freshness-quick.json" if quick else "freshness.json"
@@ -206,6 +207,10 @@ def _accounts(accounts: dict[str, Any]) -> dict[str, Any]:
             for figure in ("median_lag_s", "p95_lag_s", "reads_per_reading")
         },
         "accounts_within_targets": sum(result["within_targets"] for result in compared.values()),
+        "readings_never_shown": sum(result["never_shown"] for result in per_account.values()),
+        "never_shown_newest_60s": sum(
+            result["never_shown_newest_60s"] for result in per_account.values()
+        ),
         "pooled_by_trace": pooled,
         "traces_within_targets": sum(
             figures["minus_oracle"]["within_targets"] for figures in pooled.values()
