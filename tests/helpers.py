@@ -1,9 +1,12 @@
 """Time travel: every timer at its own moment, as real time would, or in whole seconds."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigFlowResult as FlowResult
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
@@ -76,3 +79,18 @@ async def advance_by_seconds(
     end = dt_util.utcnow() + delta
     while dt_util.utcnow() < end:
         await step_whole_second(hass, freezer, end)
+
+
+def form_defaults(result: FlowResult) -> dict[str, Any]:
+    """What a form shows before the user changes anything."""
+    return {marker.schema: marker.default() for marker in result["data_schema"].schema}
+
+
+async def finish_options(hass: HomeAssistant, result: FlowResult) -> FlowResult:
+    """Answer the alerts step, if the flow has come to it, with what it shows."""
+    if result["type"] is FlowResultType.FORM and result["step_id"] == "alerts":
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], form_defaults(result)
+        )
+    await hass.async_block_till_done()
+    return result

@@ -19,6 +19,7 @@ from share_simulator.model import AUTHENTICATE
 
 from .conftest import ACCOUNT_ID, EMAIL, PASSWORD, PHONE, USERNAME
 from .entities import VALUE
+from .helpers import finish_options
 
 
 def user_input(
@@ -221,8 +222,8 @@ async def set_options(
     assert result["step_id"] == "thresholds"
     shown = {marker.schema: marker.default() for marker in result["data_schema"].schema}
     result = await hass.config_entries.options.async_configure(result["flow_id"], shown)
-    await hass.async_block_till_done()
-    return result
+    assert result["step_id"] == "alerts"
+    return await finish_options(hass, result)
 
 
 async def test_options_switch_glucose_unit(
@@ -273,7 +274,7 @@ async def test_thresholds_in_the_users_unit(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], dict(zip(keys, entered, strict=True))
     )
-    await hass.async_block_till_done()
+    result = await finish_options(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert [init_integration.options[key] for key in keys] == stored
     assert init_integration.options["stale_minutes"] == 20

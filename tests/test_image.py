@@ -18,7 +18,7 @@ from share_simulator import Account, Fault, ShareSimulator
 
 from .conftest import NOW, readings_until
 from .entities import PREFIX
-from .helpers import advance
+from .helpers import advance, finish_options
 
 PROFILE = f"image.{PREFIX}_glucose_profile"
 INIT_STEP = {"unit_of_measurement": "mg/dL", "stale_minutes": 15, "sensor_type": "g7"}
@@ -43,10 +43,10 @@ async def set_options(hass: HomeAssistant, entry: MockConfigEntry, **changes: An
         result["flow_id"], {key: changes.get(key, value) for key, value in first.items()}
     )
     shown = {marker.schema: marker.default() for marker in result["data_schema"].schema}
-    await hass.config_entries.options.async_configure(
+    result = await hass.config_entries.options.async_configure(
         result["flow_id"], {key: changes.get(key, value) for key, value in shown.items()}
     )
-    await hass.async_block_till_done()
+    await finish_options(hass, result)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The options' sensor type and report period: shown, checked, stored, applied at once."""
 
 from datetime import timedelta
-from typing import Any
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.const import ATTR_ENTITY_ID
@@ -12,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import NOW
 from .entities import PREFIX
+from .helpers import finish_options, form_defaults as defaults
 
 EXPIRES = f"sensor.{PREFIX}_sensor_expires"
 TIME_IN_RANGE = f"sensor.{PREFIX}_report_time_in_range"
@@ -21,11 +21,6 @@ FIRST_STEP = {
     "sensor_type": "g7_15_day",
     "report_days": "30",
 }
-
-
-def defaults(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows before the user changes anything."""
-    return {marker.schema: marker.default() for marker in result["data_schema"].schema}
 
 
 async def test_sensor_type_and_report_period(
@@ -49,7 +44,7 @@ async def test_sensor_type_and_report_period(
     result = await hass.config_entries.options.async_configure(result["flow_id"], FIRST_STEP)
     assert result["step_id"] == "thresholds"
     result = await hass.config_entries.options.async_configure(result["flow_id"], defaults(result))
-    await hass.async_block_till_done()
+    result = await finish_options(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options["sensor_type"] == "g7_15_day"
     assert init_integration.options["report_days"] == 30

@@ -15,7 +15,7 @@ from share_simulator import Account, ShareSimulator
 
 from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until
 from .entities import PREFIX, VALUE
-from .helpers import advance
+from .helpers import advance, finish_options
 from .seed import store_history
 
 REPORT = f"sensor.{PREFIX}_report_"
@@ -101,8 +101,8 @@ async def test_options_change_the_period_and_the_unit_at_once(
         },
     )
     shown = {marker.schema: marker.default() for marker in result["data_schema"].schema}
-    await hass.config_entries.options.async_configure(result["flow_id"], shown)
-    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_configure(result["flow_id"], shown)
+    await finish_options(hass, result)
 
     # Share's 288 and the 1727 stored readings taken in the last 7 days.
     since = NOW - timedelta(days=7)

@@ -43,7 +43,7 @@ from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ
 
 from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until, served
 from .entities import DATA_STALE, EVENT, RATE, VALUE
-from .helpers import advance
+from .helpers import advance, finish_options
 from .seed import store_planner
 
 
@@ -106,8 +106,7 @@ async def set_options(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**shown, **second}
     )
-    await hass.async_block_till_done()
-    return result
+    return await finish_options(hass, result)
 
 
 # 1 --------------------------------------------------------------------------------

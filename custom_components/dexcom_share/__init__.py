@@ -34,6 +34,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) 
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.start_alerts()
     return True
 
 

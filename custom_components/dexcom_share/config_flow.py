@@ -22,8 +22,21 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .alerts import (
+    ALWAYS_ON,
+    MAX_REPEAT_MINUTES,
+    MIN_REPEAT_MINUTES,
+    URGENT_LOW_MAX_SILENCE,
+    AlertKind,
+)
 from .const import (
+    CONF_ALERTS_ON,
+    CONF_ESCALATE_MINUTES,
+    CONF_HIGH_MINUTES,
+    CONF_NO_DATA_MINUTES,
+    CONF_RATE,
     CONF_REGION,
+    CONF_REPEAT,
     CONF_REPORT_DAYS,
     CONF_SENSOR_TYPE,
     CONF_STALE_MINUTES,
@@ -40,6 +53,11 @@ from .const import (
 )
 from .coordinator import DexcomShareConfigEntry
 from .options import (
+    ESCALATE_MINUTES,
+    HIGH_MINUTES,
+    NO_DATA_MINUTES,
+    RATE,
+    alert_settings,
     entered_thresholds,
     finite_number,
     glucose_unit,
@@ -337,7 +355,7 @@ class DexcomShareOptionsFlow(OptionsFlow):
                 errors["base"] = "thresholds_order"
             if not errors:
                 self._options.update(stored)
-                return self._save()
+                return await self.async_step_alerts()
         mmol = unit != DEFAULT_UNIT
         shown = shown_thresholds(current, unit)
         selector = NumberSelector(
@@ -355,6 +373,73 @@ class DexcomShareOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="thresholds",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+        )
+
+    async def async_step_alerts(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which alerts are on, how often they repeat, and their minutes and rate."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not set(user_input[CONF_ALERTS_ON]) >= ALWAYS_ON:
+                errors[CONF_ALERTS_ON] = "urgent_low_always_on"
+            else:
+                self._options.update(user_input)
+                return self._save()
+        current = alert_settings(self._options)
+
+        def minutes(limits: tuple[float, float, float]) -> NumberSelector:
+            return NumberSelector(
+                NumberSelectorConfig(
+                    min=limits[0],
+                    max=limits[1],
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="min",
+                )
+            )
+
+        fields: dict[Any, Any] = {
+            probatio.Required(
+                CONF_ALERTS_ON, default=[str(kind) for kind in AlertKind if current.is_on(kind)]
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[str(kind) for kind in AlertKind],
+                    multiple=True,
+                    translation_key="alert_kind",
+                    mode=SelectSelectorMode.LIST,
+                )
+            ),
+            probatio.Required(
+                CONF_HIGH_MINUTES, default=round(current.high_for.total_seconds() / 60)
+            ): minutes(HIGH_MINUTES),
+            probatio.Required(
+                CONF_NO_DATA_MINUTES, default=round(current.no_data_after.total_seconds() / 60)
+            ): minutes(NO_DATA_MINUTES),
+            probatio.Required(CONF_RATE, default=current.rate): NumberSelector(
+                NumberSelectorConfig(
+                    min=RATE[0],
+                    max=RATE[1],
+                    step=0.5,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=f"{DEFAULT_UNIT}/min",
+                )
+            ),
+            probatio.Required(
+                CONF_ESCALATE_MINUTES, default=round(current.escalate_after.total_seconds() / 60)
+            ): minutes(ESCALATE_MINUTES),
+        }
+        for kind in AlertKind:
+            most = URGENT_LOW_MAX_SILENCE if kind is AlertKind.URGENT_LOW else None
+            limit = most.total_seconds() / 60 if most else MAX_REPEAT_MINUTES
+            fields[
+                probatio.Required(
+                    CONF_REPEAT.format(kind),
+                    default=round(current.repeat_every(kind).total_seconds() / 60),
+                )
+            ] = minutes((MIN_REPEAT_MINUTES, limit, 0))
+        return self.async_show_form(
+            step_id="alerts",
+            data_schema=self.add_suggested_values_to_schema(probatio.Schema(fields), user_input),
             errors=errors,
         )
 

@@ -26,6 +26,14 @@ CONF_HIGH: Final = "high"
 CONF_URGENT_HIGH: Final = "urgent_high"
 CONF_SENSOR_TYPE: Final = "sensor_type"
 CONF_REPORT_DAYS: Final = "report_days"
+CONF_ALERTS_ON: Final = "alerts_on"
+CONF_HIGH_MINUTES: Final = "high_minutes"
+CONF_NO_DATA_MINUTES: Final = "no_data_minutes"
+CONF_RATE: Final = "rate_alert"
+"""mg/dL per minute for the rise and fall alerts."""
+CONF_ESCALATE_MINUTES: Final = "escalate_minutes"
+CONF_REPEAT: Final = "repeat_{}"
+"""Minutes between repeats of one alert kind (formatted with the kind)."""
 THRESHOLD_KEYS: Final = (CONF_URGENT_LOW, CONF_LOW, CONF_HIGH, CONF_URGENT_HIGH)
 DEFAULT_STALE_MINUTES: Final = 15
 # Below two reading periods, "Data stale" would turn on for the upload delay before

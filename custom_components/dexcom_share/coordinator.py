@@ -1,6 +1,7 @@
 """The coordinator: reads Share when the planner says, and publishes one snapshot per update."""
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final, override
 
@@ -14,10 +15,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .alerts import AlertEngine, AlertEvent, AlertKind
 from .analysis import age_limits, build_snapshot, merge_readings
-from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
+from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
 from .models import GlucoseReading, Snapshot
-from .options import display_options
+from .options import alert_settings, display_options
 from .schedule import PollPlanner, SharePacer, read_window
 from .session import CONFIRMATION
 from .share import (
@@ -148,6 +150,12 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._cancel_aging: CALLBACK_TYPE | None = None
         self._due = self._events_from
         """When the planned read is due; the pacer may hold it back, but not for long."""
+        self._failure: str | None = None
+        """The kind of the last failed read (None once Share answers again)."""
+        self.alerts = AlertEngine.from_dict(state.alerts, alert_settings(entry.options))
+        self._alert_listeners: list[Callable[[AlertEvent | None], None]] = []
+        self._alerts_started = False
+        self._cancel_alert_timer: CALLBACK_TYPE | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -181,6 +189,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             # Unloaded while Share answered: nothing of the entry may change any more.
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
         now = dt_util.utcnow()
+        self._failure = None
         readings, added = merge_readings(held, fetched, now)
         self.state.history, changed = self.state.history.merged(fetched, now)
         if changed:
@@ -237,6 +246,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """Count the error, plan the retry, keep what must survive a restart."""
         now = dt_util.utcnow()
         kind = error_kind(err)
+        self._failure = kind
         self.errors[kind] += 1
         self.last_error[kind] = now
         when = self.planner.after_error(now, err.retry_after)
@@ -286,6 +296,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         )
         self._watch_ages(snapshot)
         self._published = snapshot
+        self._run_alerts(now)
         return snapshot
 
     def _stored_readings(self) -> tuple[GlucoseReading, ...]:
@@ -322,6 +333,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     def options_changed(self) -> None:
         """Show the new options at once: a new snapshot of the same readings."""
         now = dt_util.utcnow()
+        self.alerts.settings = alert_settings(self.config_entry.options)
         if (published := self._published) is not None:
             self.data = self._publish(published.readings, published.new, now)
         self._update_issues(now)
@@ -425,6 +437,88 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._update_issues(now)
         self.async_update_listeners()
 
+    @callback
+    def add_alert_listener(self, listener: Callable[[AlertEvent | None], None]) -> CALLBACK_TYPE:
+        """Call `listener` with every alert event, and with None when only states changed."""
+        self._alert_listeners.append(listener)
+        return lambda: self._alert_listeners.remove(listener)
+
+    @callback
+    def start_alerts(self) -> None:
+        """Evaluate the alerts from now on (the entities that deliver them are set up)."""
+        self._alerts_started = True
+        self._run_alerts(dt_util.utcnow())
+
+    def _run_alerts(self, now: datetime) -> None:
+        """Bring the alerts up to `now`, deliver their events and plan the next moment."""
+        if not self._alerts_started or self._closed or self._published is None:
+            return
+        events = self.alerts.evaluate(now, self._published.readings, self._no_data_reason(now))
+        self._alerts_changed(events)
+        due = self.alerts.next_due(now)
+        cancel = self._cancel_alert_timer
+        self._cancel_alert_timer = (
+            async_track_point_in_utc_time(self.hass, self._alerts_due, due) if due else None
+        )
+        if cancel:
+            cancel()
+
+    @callback
+    def _alerts_due(self, now: datetime) -> None:
+        self._cancel_alert_timer = None
+        self._run_alerts(now)
+
+    def _alerts_changed(self, events: list[AlertEvent]) -> None:
+        """Deliver the events, and keep the engine's state when it changed."""
+        stored = self.alerts.to_dict()
+        changed = stored != self.state.alerts
+        if changed:
+            self.state.alerts = stored
+            self.state.schedule_save(at_once=True)
+        delivered: list[AlertEvent | None] = [*events] or ([None] if changed else [])
+        for event in delivered:
+            for listener in list(self._alert_listeners):
+                listener(event)
+
+    def _no_data_reason(self, now: datetime) -> str | None:
+        """Why no reading arrives, when known (for the no-data alert's text)."""
+        if self.state.guard.paused_until > now.timestamp() or self._failure == "locked":
+            return "locked"
+        if self.state.not_before > now.timestamp():
+            return "rate_limited"
+        if self._failure == "auth":
+            return "login_rejected"
+        if self._failure is not None:
+            return "share_unreachable"
+        if self.state.no_data_since is not None:
+            return "no_readings"
+        return None
+
+    def _current_value(self, now: datetime) -> int | None:
+        newest = self._published.newest if self._published else None
+        return newest.value if newest and now - newest.time < STALE_AFTER else None
+
+    @callback
+    def acknowledge_alert(self, kind: AlertKind | None, by: str) -> None:
+        """A person acknowledged an alert (the most urgent by default); may raise `AlertError`."""
+        now = dt_util.utcnow()
+        self._alerts_changed([self.alerts.acknowledge(kind, by, now, self._current_value(now))])
+        self._run_alerts(now)
+
+    @callback
+    def snooze_alert(self, kind: AlertKind, minutes: float, by: str) -> None:
+        """A person snoozed one kind of alert; may raise `AlertError`."""
+        now = dt_util.utcnow()
+        event = self.alerts.snooze(kind, minutes, by, now, self._current_value(now))
+        self._alerts_changed([event])
+        self._run_alerts(now)
+
+    @callback
+    def cancel_snooze(self, kind: AlertKind | None) -> None:
+        """End a snooze (of every kind by default): what is due sounds at once."""
+        self.alerts.cancel_snooze(kind)
+        self._run_alerts(dt_util.utcnow())
+
     @override
     async def async_shutdown(self) -> None:
         """Stop the age timer with the coordinator; an update still running changes nothing."""
@@ -433,4 +527,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         if self._cancel_aging:
             self._cancel_aging()
             self._cancel_aging = None
+        if self._cancel_alert_timer:
+            self._cancel_alert_timer()
+            self._cancel_alert_timer = None
         await super().async_shutdown()

@@ -1,11 +1,14 @@
-"""An event entity that fires once for every new reading, repeats and backlogs included."""
+"""Event entities: one per new reading, and one per thing that happens to an alert."""
 
-from typing import override
+from typing import Any, override
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .alerts import AlertEvent, AlertEventType
+from .analysis import convert
+from .const import DEFAULT_UNIT
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
 
@@ -13,6 +16,7 @@ from .entity import DexcomShareEntity
 PARALLEL_UPDATES = 0
 
 NEW_READING = "new_reading"
+GLUCOSE_ALERT = "glucose_alert"
 
 
 async def async_setup_entry(
@@ -20,8 +24,10 @@ async def async_setup_entry(
     entry: DexcomShareConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the new-reading event of one account."""
-    async_add_entities([DexcomShareReadingEvent(entry.runtime_data)])
+    """Add the new-reading and alert events of one account."""
+    async_add_entities(
+        [DexcomShareReadingEvent(entry.runtime_data), DexcomShareAlertEvent(entry.runtime_data)]
+    )
 
 
 class DexcomShareReadingEvent(DexcomShareEntity, EventEntity):
@@ -58,3 +64,57 @@ class DexcomShareReadingEvent(DexcomShareEntity, EventEntity):
                 },
             )
             self.async_write_ha_state()
+
+
+def alert_attributes(event: AlertEvent, unit: str) -> dict[str, Any]:
+    """What an alert event carries: the kind, the value in the entry's unit, who did it."""
+    value = None
+    if event.value is not None:
+        value = round(convert(event.value, unit), 0 if unit == DEFAULT_UNIT else 1)
+    attributes: dict[str, Any] = {
+        "alert": str(event.kind),
+        "value": int(value) if value is not None and unit == DEFAULT_UNIT else value,
+        "unit": unit,
+        "by": event.by,
+    }
+    if event.reason is not None:
+        attributes["reason"] = event.reason
+    if event.until is not None:
+        attributes["until"] = event.until.isoformat()
+    return attributes
+
+
+class DexcomShareAlertEvent(DexcomShareEntity, EventEntity):
+    """Fires `raised`, `repeated`, `escalated`, `acknowledged`, `snoozed` and `cleared`.
+
+    The delivery blueprint turns these into notifications; each carries the alert's
+    kind, the glucose in the entry's unit and who acted.
+    """
+
+    _attr_translation_key = GLUCOSE_ALERT
+
+    def __init__(self, coordinator: DexcomShareCoordinator) -> None:
+        """One per account, on its device."""
+        super().__init__(coordinator, GLUCOSE_ALERT)
+        self._attr_event_types = [str(event_type) for event_type in AlertEventType]
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Alerts can happen whatever Share does (no data is one of them)."""
+        return True
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Listen to the account's alerts."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.add_alert_listener(self._alert))
+
+    @callback
+    def _alert(self, event: AlertEvent | None) -> None:
+        if event is None:
+            return
+        self._trigger_event(
+            str(event.type), alert_attributes(event, self.coordinator.data.options.unit)
+        )
+        self.async_write_ha_state()

@@ -8,10 +8,24 @@ and never yields a number that would break a poll or a timer.
 from collections.abc import Mapping
 from datetime import timedelta
 import math
-from typing import Any
+from typing import Any, Final
 
+from .alerts import (
+    DEFAULT_ON,
+    MAX_REPEAT_MINUTES,
+    MIN_REPEAT_MINUTES,
+    AlertKind,
+    AlertSettings,
+    kinds,
+)
 from .analysis import convert
 from .const import (
+    CONF_ALERTS_ON,
+    CONF_ESCALATE_MINUTES,
+    CONF_HIGH_MINUTES,
+    CONF_NO_DATA_MINUTES,
+    CONF_RATE,
+    CONF_REPEAT,
     CONF_REPORT_DAYS,
     CONF_SENSOR_TYPE,
     CONF_STALE_MINUTES,
@@ -71,6 +85,45 @@ def report_days(options: Mapping[str, Any]) -> int:
     if isinstance(days, str) and days.isdigit():
         days = int(days)
     return days if days in REPORT_DAYS else DEFAULT_REPORT_DAYS
+
+
+# The alert options' ranges: (least, most, default) in minutes, or mg/dL per minute.
+HIGH_MINUTES: Final = (0, 240, 30)
+NO_DATA_MINUTES: Final = (10, 240, 20)
+ESCALATE_MINUTES: Final = (5, 120, 15)
+RATE: Final = (1.0, 5.0, 3.0)
+
+
+def bounded(options: Mapping[str, Any], key: str, limits: tuple[float, float, float]) -> float:
+    """An option's number, within its limits; the default when it is not a number."""
+    least, most, default = limits
+    value = finite_number(options.get(key))
+    return default if value is None else min(most, max(least, value))
+
+
+def alert_settings(options: Mapping[str, Any]) -> AlertSettings:
+    """The alerts as chosen, checked; thresholds in mg/dL, so a unit switch changes nothing."""
+    chosen = options.get(CONF_ALERTS_ON)
+    default = AlertSettings()
+    repeat_limits = (MIN_REPEAT_MINUTES, MAX_REPEAT_MINUTES)
+    return AlertSettings(
+        thresholds=thresholds(options),
+        enabled=kinds(chosen) if isinstance(chosen, list) else DEFAULT_ON,
+        repeat={
+            kind: timedelta(
+                minutes=bounded(
+                    options,
+                    CONF_REPEAT.format(kind),
+                    (*repeat_limits, default.repeat[kind].total_seconds() / 60),
+                )
+            )
+            for kind in AlertKind
+        },
+        high_for=timedelta(minutes=bounded(options, CONF_HIGH_MINUTES, HIGH_MINUTES)),
+        no_data_after=timedelta(minutes=bounded(options, CONF_NO_DATA_MINUTES, NO_DATA_MINUTES)),
+        rate=bounded(options, CONF_RATE, RATE),
+        escalate_after=timedelta(minutes=bounded(options, CONF_ESCALATE_MINUTES, ESCALATE_MINUTES)),
+    )
 
 
 def display_options(options: Mapping[str, Any]) -> DisplayOptions:

@@ -16,7 +16,9 @@ from homeassistant.const import PERCENTAGE, UnitOfBloodGlucoseConcentration
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
+from .alerts import AlertEvent, AlertKind
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
 from .models import DailySummary, GlucoseRange, SensorLimit, Snapshot, Trend
@@ -313,7 +315,10 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of one account."""
     async_add_entities(
-        DexcomShareSensor(entry.runtime_data, description) for description in SENSORS
+        [
+            *(DexcomShareSensor(entry.runtime_data, description) for description in SENSORS),
+            DexcomShareActiveAlert(entry.runtime_data),
+        ]
     )
 
 
@@ -369,3 +374,69 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
         if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
         return attributes_fn(self.coordinator.data)
+
+
+NO_ALERT: Final = "none"
+
+
+class DexcomShareActiveAlert(DexcomShareEntity, SensorEntity):
+    """The most urgent active alert, or `none`; each kind's state as attributes."""
+
+    _attr_translation_key = "active_alert"
+    _attr_device_class = SensorDeviceClass.ENUM
+
+    def __init__(self, coordinator: DexcomShareCoordinator) -> None:
+        """One per account, on its device."""
+        super().__init__(coordinator, "active_alert")
+        self._attr_options = [NO_ALERT, *(str(kind) for kind in AlertKind)]
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Alerts are known whatever Share does."""
+        return True
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Follow the alerts, not only the snapshots."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.add_alert_listener(self._alert))
+
+    def _alert(self, _: AlertEvent | None) -> None:
+        self.async_write_ha_state()
+
+    @property
+    @override
+    def native_value(self) -> str:
+        active = self.coordinator.alerts.active()
+        return str(active[0]) if active else NO_ALERT
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Per active kind: sounding, acknowledged or snoozed, by whom, since and until."""
+        engine = self.coordinator.alerts
+        now = dt_util.utcnow()
+        alerts: dict[str, Any] = {}
+        for kind in AlertKind:
+            state = engine.states[kind]
+            if not state.active:
+                continue
+            by: str | None = None
+            if state.acknowledged_by is not None:
+                status, by = "acknowledged", state.acknowledged_by
+            elif state.silenced(now):
+                status, by = "snoozed", state.snoozed_by
+            else:
+                status = "sounding"
+            alerts[str(kind)] = {
+                "state": status,
+                "since": state.raised_at.isoformat() if state.raised_at else None,
+                "by": by,
+            }
+        snoozed = {
+            str(kind): state.snoozed_until.isoformat()
+            for kind, state in engine.states.items()
+            if state.snoozed_until is not None and state.snoozed_until > now
+        }
+        return {"alerts": alerts, "snoozed_until": snoozed}

@@ -1,4 +1,4 @@
-"""The `dexcom_share.get_readings` action: the readings held, newest first."""
+"""The actions: `get_readings`, and acknowledging and snoozing alerts."""
 
 from datetime import timedelta
 from typing import Final
@@ -12,11 +12,17 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
 
+from .alerts import MAX_SNOOZE_MINUTES, AlertError, AlertKind
 from .analysis import convert
 from .const import DOMAIN
 from .coordinator import DexcomShareConfigEntry
 
 SERVICE_GET_READINGS: Final = "get_readings"
+SERVICE_ACKNOWLEDGE: Final = "acknowledge_alert"
+SERVICE_SNOOZE: Final = "snooze_alert"
+SERVICE_CANCEL_SNOOZE: Final = "cancel_snooze"
+ATTR_ALERT: Final = "alert"
+ATTR_BY: Final = "by"
 MMOL_L: Final = UnitOfBloodGlucoseConcentration.MILLIMOLE_PER_LITER
 # The local history holds 90 days.
 MAX_MINUTES: Final = 90 * 24 * 60
@@ -26,6 +32,23 @@ GET_READINGS_SCHEMA: Final = probatio.Schema(
         probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         probatio.Optional(ATTR_MINUTES, default=60): probatio.All(
             probatio.Coerce(int), probatio.Range(min=1, max=MAX_MINUTES)
+        ),
+    }
+)
+
+
+ALERT_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Optional(ATTR_ALERT): cv.string,
+        probatio.Optional(ATTR_BY): cv.string,
+    }
+)
+SNOOZE_SCHEMA: Final = ALERT_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_ALERT): cv.string,
+        probatio.Required(ATTR_MINUTES): probatio.All(
+            probatio.Coerce(int), probatio.Range(min=1, max=MAX_SNOOZE_MINUTES)
         ),
     }
 )
@@ -64,8 +87,68 @@ async def _get_readings(call: ServiceCall) -> ServiceResponse:
     return {"readings": readings}
 
 
+def _kind(call: ServiceCall) -> AlertKind | None:
+    """The alert kind named in the call, or None when it names none."""
+    name = call.data.get(ATTR_ALERT)
+    return None if name is None else _kind_named(name)
+
+
+def _kind_named(name: str) -> AlertKind:
+    """The alert kind of that name; unknown names are refused."""
+    if name not in set(AlertKind):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_alert",
+            translation_placeholders={"alert": str(name)},
+        )
+    return AlertKind(name)
+
+
+async def _by(call: ServiceCall) -> str:
+    """Who acted: the name given, else the calling user's name (a phone's person)."""
+    if by := call.data.get(ATTR_BY):
+        return str(by)
+    if call.context.user_id and (user := await call.hass.auth.async_get_user(call.context.user_id)):
+        return user.name or "Home Assistant"
+    return "Home Assistant"
+
+
+def _refused(err: AlertError) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=err.key,
+        translation_placeholders={"alert": str(err.kind or "")},
+    )
+
+
+async def _acknowledge(call: ServiceCall) -> None:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    kind, by = _kind(call), await _by(call)
+    try:
+        entry.runtime_data.acknowledge_alert(kind, by)
+    except AlertError as err:
+        raise _refused(err) from err
+
+
+async def _snooze(call: ServiceCall) -> None:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    kind, by = _kind_named(call.data[ATTR_ALERT]), await _by(call)
+    entry.runtime_data.snooze_alert(kind, call.data[ATTR_MINUTES], by)
+
+
+async def _cancel_snooze(call: ServiceCall) -> None:
+    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
+    entry.runtime_data.cancel_snooze(_kind(call))
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, not per entry)."""
+    for name, handler, schema in (
+        (SERVICE_ACKNOWLEDGE, _acknowledge, ALERT_SCHEMA),
+        (SERVICE_SNOOZE, _snooze, SNOOZE_SCHEMA),
+        (SERVICE_CANCEL_SNOOZE, _cancel_snooze, ALERT_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_READINGS,

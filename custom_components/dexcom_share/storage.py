@@ -53,6 +53,8 @@ class EntryState:
     """Epoch seconds since when Share has answered without any reading."""
     sensor_started: float | None = None
     """Epoch seconds the user pressed "Sensor replaced"."""
+    alerts: dict[str, Any] | None = None
+    """The alert engine's own state (`AlertEngine.to_dict`): active alerts, snoozes."""
     _save_planned: bool = field(default=False, repr=False)
     _history_save_planned: bool = field(default=False, repr=False)
 
@@ -64,6 +66,7 @@ class EntryState:
             "not_before": self.not_before,
             "no_data_since": self.no_data_since,
             "sensor_started": self.sensor_started,
+            "alerts": self.alerts,
         }
 
     def load(self, stored: Any) -> None:
@@ -76,6 +79,8 @@ class EntryState:
         self.not_before = _epoch(stored.get("not_before")) or 0.0
         self.no_data_since = _epoch(stored.get("no_data_since"))
         self.sensor_started = _epoch(stored.get("sensor_started"))
+        alerts = stored.get("alerts")
+        self.alerts = dict(alerts) if isinstance(alerts, Mapping) else None
 
     def schedule_save(self, *, at_once: bool = False) -> None:
         """Write soon (at once for what must survive a crash: login problems).
