@@ -1,13 +1,16 @@
 """Fixtures: a Share simulator on 127.0.0.1 that pydexcom is pointed at, and entries."""
 
-from collections.abc import Generator, Iterable
+from collections.abc import AsyncGenerator, Generator, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 import random
+import shutil
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from pydexcom import Region
@@ -21,6 +24,7 @@ from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, PLATFORMS
 from custom_components.dexcom_share.schedule import PollPlanner
 from share_simulator import Account, Reading, ShareSimulator
 
+BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "dexcom_share"
 NOW = datetime.fromisoformat("2026-11-21T12:00:00+00:00")
 USERNAME = "jane.sharer"
 EMAIL = "jane@example.com"
@@ -111,6 +115,21 @@ def account(share: ShareSimulator, frozen_now: datetime) -> Account:
             [100 + (index % 12) for index in range(288)],
         ),
     )
+
+
+@pytest.fixture
+async def blueprints(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
+    """The blueprints installed in a fresh configuration folder.
+
+    The automations are turned off at the end: their 5-minute re-check is a timer.
+    """
+    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "dexcom_share")
+    hass.config.config_dir = str(tmp_path)
+    yield
+    if hass.services.has_service(AUTOMATION_DOMAIN, "turn_off"):
+        await hass.services.async_call(
+            AUTOMATION_DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
+        )
 
 
 @pytest.fixture

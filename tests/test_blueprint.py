@@ -4,10 +4,7 @@ NOW is 04:00 in the tests' time zone (US/Pacific). Readings keep arriving throug
 Share simulator; the companion app's buttons are `mobile_app_notification_action` events.
 """
 
-from collections.abc import AsyncGenerator
 from datetime import timedelta
-from pathlib import Path
-import shutil
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -24,27 +21,11 @@ from .conftest import NOW, readings_until
 from .entities import DATA_STALE, LOW_SOON, PREFIX, VALUE
 from .helpers import advance
 
-BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "dexcom_share"
 SNOOZE = f"datetime.{PREFIX}_alerts_snoozed_until"
 NOTIFICATION_ACTION = "mobile_app_notification_action"
 SNOOZE_ACTION = "DEXCOM_SHARE_SNOOZE_AUTOMATION_{}"
 ACKNOWLEDGE_ACTION = "DEXCOM_SHARE_ACKNOWLEDGE_AUTOMATION_{}"
 CLEAR = "clear_notification"
-
-
-@pytest.fixture
-async def blueprints(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
-    """The blueprints installed in a fresh configuration folder.
-
-    The automations are turned off at the end: their 5-minute re-check is a timer.
-    """
-    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "dexcom_share")
-    hass.config.config_dir = str(tmp_path)
-    yield
-    if hass.services.has_service(AUTOMATION_DOMAIN, "turn_off"):
-        await hass.services.async_call(
-            AUTOMATION_DOMAIN, "turn_off", {"entity_id": "all"}, blocking=True
-        )
 
 
 @pytest.fixture

@@ -105,12 +105,16 @@ def _kind_named(name: str) -> AlertKind:
 
 
 async def _by(call: ServiceCall) -> str:
-    """Who acted: the name given, else the calling user's name (a phone's person)."""
-    if by := call.data.get(ATTR_BY):
-        return str(by)
-    if call.context.user_id and (user := await call.hass.auth.async_get_user(call.context.user_id)):
-        return user.name or "Home Assistant"
-    return "Home Assistant"
+    """Who acted: the name given (a user's ID stands for their name), else the caller's.
+
+    A blueprint answering a phone's notification button passes the ID of the user
+    the phone belongs to, so the others are told that person's name.
+    """
+    given = call.data.get(ATTR_BY)
+    user_id = given or call.context.user_id
+    if user_id and (user := await call.hass.auth.async_get_user(user_id)) and user.name:
+        return user.name
+    return str(given) if given else "Home Assistant"
 
 
 def _refused(err: AlertError) -> ServiceValidationError:
