@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.dexcom_share.const import DOMAIN
+from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
 from custom_components.dexcom_share.storage import ENTRY_STATES
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
@@ -95,6 +96,13 @@ async def test_urgent_low_raised_acknowledged_snoozed_and_cleared(
     assert (acknowledged["event_type"], acknowledged["by"]) == ("acknowledged", "Sam")
     shown = hass.states.get(ACTIVE).attributes["alerts"]["urgent_low"]
     assert (shown["state"], shown["by"]) == ("acknowledged", "Sam")
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert diagnostics["alerts"] == {
+        "active": ["urgent_low", "urgent_low_soon", "low"],
+        "snoozed": ["high"],
+        "acknowledged": ["urgent_low"],
+    }
+    assert "Sam" not in str(diagnostics)  # people's names stay out
     # Still low: silent for 30 minutes after the last sound, then again, whatever was done.
     falling(account, [50] * 8, start_minutes=24)
     await advance(hass, freezer, timedelta(minutes=40))

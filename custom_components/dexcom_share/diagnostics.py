@@ -54,6 +54,20 @@ async def async_get_config_entry_diagnostics(
             "password_rejections_in_a_row": guard.most_rejections,
         },
         "share_asked_to_wait_s": max(0, round(coordinator.state.not_before - time.time())),
+        # Kinds and states only: who acknowledged or snoozed (people's names) stays out.
+        "alerts": {
+            "active": [str(kind) for kind in coordinator.alerts.active()],
+            "snoozed": sorted(
+                str(kind)
+                for kind, state in coordinator.alerts.states.items()
+                if state.silenced(now) and state.acknowledged_by is None
+            ),
+            "acknowledged": sorted(
+                str(kind)
+                for kind, state in coordinator.alerts.states.items()
+                if state.acknowledged_by is not None
+            ),
+        },
         "readings": {
             "count": len(coordinator.data.readings) if coordinator.data else 0,
             "newest_age_s": round((now - newest.time).total_seconds()) if newest else None,
