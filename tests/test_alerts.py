@@ -89,6 +89,23 @@ def test_urgent_low_raises_repeats_escalates_and_clears() -> None:
     assert AlertKind.URGENT_LOW not in night.engine.active()
 
 
+def test_an_urgent_low_speaks_for_the_low_and_the_prediction() -> None:
+    """While an urgent low lasts, low and urgent low soon are active but quiet."""
+    night = Night()
+    night.reading(68)
+    night.reading(60)
+    night.reading(54)
+    for _ in range(6):
+        night.reading(52)
+    assert night.of(AlertKind.LOW) == [RAISED]
+    assert night.of(AlertKind.URGENT_LOW_SOON) == []  # predicted only once already there
+    assert AlertKind.URGENT_LOW_SOON in night.engine.active()
+    assert AlertKind.LOW in night.engine.active()
+    night.reading(60)  # urgent low over; still low, unanswered: low sounds again at once
+    assert night.of(AlertKind.URGENT_LOW)[-1] is CLEARED
+    assert night.of(AlertKind.LOW) == [RAISED, ESCALATED]
+
+
 def test_snoozing_a_high_never_silences_an_urgent_low() -> None:
     """The shared snooze's defect: each kind has its own."""
     night = Night(AlertEngine(AlertSettings(enabled=frozenset(AlertKind))))
@@ -187,7 +204,7 @@ def test_missing_data_does_not_clear_an_urgent_low() -> None:
 def test_a_kind_turned_off_while_active_is_cleared() -> None:
     """Turning `low` off clears it (its notifications go); urgent low cannot be turned off."""
     night = Night()
-    night.reading(50)
+    night.reading(68)
     night.engine.settings = AlertSettings(enabled=frozenset())
     night.reading(50)
     assert night.of(AlertKind.LOW) == [RAISED, CLEARED]

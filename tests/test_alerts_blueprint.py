@@ -5,12 +5,17 @@ bridge or a broken TTS would; the companion app's buttons are
 `mobile_app_notification_action` events fired with the phone owner's user.
 """
 
+from collections.abc import Generator
 from datetime import timedelta
+import os
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -21,6 +26,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.dexcom_share.storage import ENTRY_STATES
 from share_simulator import Account
 
+from .conftest import NOW
 from .entities import PREFIX
 from .helpers import advance
 from .test_alert_entities import falling
@@ -151,12 +157,9 @@ async def test_escalation_reaches_the_second_circle(
     await add_automations(hass, alerts_automation())
     falling(account, [90, 70, 52, 50, 50, 50, 50])
     await advance(hass, freezer, timedelta(minutes=31))
-    # Each unanswered alert is escalated once (urgent low soon and low as well).
-    grandma = {call.data["message"]: call.data["data"] for call in phones["grandma"]}
-    assert len(phones["grandma"]) == len(grandma) == 3
-    assert set(grandma) == {"Urgent low soon: 50 mg/dL.", "Urgent low: 50 mg/dL.", "Low: 50 mg/dL."}
-    assert grandma["Urgent low: 50 mg/dL."]["push"]["interruption-level"] == "critical"
-    assert grandma["Low: 50 mg/dL."]["push"]["interruption-level"] == "time-sensitive"
+    # The low and the prediction say nothing while the urgent low speaks for them.
+    assert messages(phones["grandma"]) == ["Urgent low: 50 mg/dL."]
+    assert phones["grandma"][0].data["data"]["push"]["interruption-level"] == "critical"
 
 
 async def test_snooze_button_and_unit_switch(
@@ -207,3 +210,97 @@ async def test_restart_during_an_urgent_low_notifies_again(
     await hass.async_block_till_done()
     again = messages(phones["sam"])[before:]
     assert again.count("Urgent low: 52 mg/dL.") == 1
+
+
+README = Path(__file__).parent.parent / "README.md"
+NIGHT_START = "<!-- scripted night: tests/test_alerts_blueprint.py, UPDATE_NIGHT=1 -->"
+NIGHT_END = "<!-- end of scripted night -->"
+
+
+@pytest.fixture
+def steady_offset() -> Generator[None]:
+    """Every coordinator's sub-second offset at 0.25 s (Home Assistant draws it at random)."""
+    with patch("homeassistant.helpers.update_coordinator.randint", return_value=250_000):
+        yield
+
+
+@pytest.mark.usefixtures("steady_offset")
+async def test_scripted_night_in_the_readme(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phones: dict[str, list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    """The README's night, minute by minute, is what this run sends to each phone.
+
+    A fall into an urgent low at 04:00: Sam acknowledges the urgent low, nobody
+    answers the low (it escalates to Grandma), the urgent low sounds again 30 minutes
+    after its last sound, Alex snoozes the low, glucose recovers. `UPDATE_NIGHT=1`
+    writes the table into the README; otherwise it must match. Home Assistant's random
+    sub-second offset of the coordinator is fixed, so that every run is the same night.
+    """
+    async_mock_service(hass, "light", "turn_on")
+    async_mock_service(hass, "tts", "speak")
+    await add_automations(hass, alerts_automation())
+    hass_admin_user.name = "Sam"
+    entry_id = init_integration.entry_id
+    rows: list[tuple[str, str, str]] = []
+    seen = dict.fromkeys(phones, 0)
+
+    def collect() -> None:
+        for name, calls in phones.items():
+            for call in calls[seen[name] :]:
+                level = call.data["data"].get("push", {}).get("interruption-level", "")
+                kind = {"critical": "alarm", "time-sensitive": "time-sensitive"}.get(level, "")
+                text = call.data["message"] + (f" ({kind})" if kind else "")
+                rows.append((dt_util.as_local(dt_util.utcnow()).strftime("%H:%M"), name, text))
+            seen[name] = len(calls)
+
+    async def until(minutes: int) -> None:
+        end = NOW + timedelta(minutes=minutes)
+        while dt_util.utcnow() < end:
+            await advance(hass, freezer, min(timedelta(minutes=1), end - dt_util.utcnow()))
+            collect()
+
+    def press(verb: str, kind: str, user: MockUser | None) -> None:
+        context = Context(user_id=user.id) if user else None
+        hass.bus.async_fire(
+            NOTIFICATION_ACTION, {"action": f"{verb}|{entry_id}|{kind}"}, context=context
+        )
+
+    falling(account, [88, 76, 66, 58, 53, 51, 50, 50, 50, 50, 52, 54, 56])
+    await until(26)
+    press("DEXCOM_SHARE_ACK", "urgent_low", hass_admin_user)
+    await hass.async_block_till_done()
+    collect()
+    await until(56)
+    press("DEXCOM_SHARE_SNOOZE", "low", None)
+    await hass.async_block_till_done()
+    collect()
+    falling(account, [62, 75, 90, 104, 110], start_minutes=69)
+    await until(95)
+
+    names = {"sam": "Sam's phone", "alex": "Alex's phone", "grandma": "Grandma's phone"}
+    table = "\n".join(
+        [
+            NIGHT_START,
+            "| Time | Phone | Notification |",
+            "|---|---|---|",
+            *(f"| {time} | {names[name]} | {text} |" for time, name, text in rows),
+            NIGHT_END,
+        ]
+    )
+    readme = README.read_text()
+    start, end = readme.index(NIGHT_START), readme.index(NIGHT_END) + len(NIGHT_END)
+    if os.environ.get("UPDATE_NIGHT"):
+        readme = readme[:start] + table + readme[end:]
+        README.write_text(readme)
+    assert readme[start : start + len(table)] == table
+    # What the night must show, whatever the wording.
+    sam = [text for _, name, text in rows if name == "sam"]
+    assert any(text.startswith("Urgent low:") and "(alarm)" in text for text in sam)
+    assert any(text.startswith("Sam is on it (urgent low") for text in sam)
+    assert any(text.startswith("All clear: urgent low") for text in sam)
+    assert any(name == "grandma" for _, name, _ in rows)

@@ -12,6 +12,10 @@ sequence of actions can break:
 - a glucose kind changes only on a current reading: without one it stays as it was
   (an urgent low is not "cleared" by missing data; `no_data` sounds beside it);
 - after a restart, an active kind whose condition still holds is `raised` again.
+
+While an urgent low lasts, `low` and `urgent_low_soon` stay active but do not sound
+(the urgent low says more, and sounds at least every 30 minutes); they sound again
+when it clears and they still hold.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -89,6 +93,7 @@ LEVEL_HYSTERESIS: Final = 3.0
 RATE_HYSTERESIS: Final = 0.5
 """mg/dL per minute, the same for the rise and fall alerts."""
 MAX_SNOOZE_MINUTES: Final = 24 * 60
+SUPERSEDED_BY_URGENT_LOW: Final = frozenset({AlertKind.LOW, AlertKind.URGENT_LOW_SOON})
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +285,8 @@ class AlertEngine:
         known: bool | None,
     ) -> list[AlertEvent]:
         """The alert event due now for an active kind, if any: at most one."""
+        if kind in SUPERSEDED_BY_URGENT_LOW and self.states[AlertKind.URGENT_LOW].active:
+            return []
         urgent = kind is AlertKind.URGENT_LOW
         silenced = state.silenced(now)
         kind_reason = reason if kind is AlertKind.NO_DATA else None
