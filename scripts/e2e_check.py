@@ -45,6 +45,7 @@ VALUE = "sensor.dexcom_demo_example_com_glucose_value"
 TREND = "sensor.dexcom_demo_example_com_glucose_trend"
 DELTA = "sensor.dexcom_demo_example_com_glucose_change"
 SECOND_VALUE = "sensor.dexcom_alex_example_com_glucose_value"
+ACTIVE_ALERT = "sensor.dexcom_demo_example_com_active_alert"
 # A sharer whose phone stopped uploading: its value turns unavailable at 15 minutes.
 STOPPED = "sam@example.com"
 STOPPED_VALUE = "sensor.dexcom_sam_example_com_glucose_value"
@@ -136,6 +137,31 @@ return arguments[0].map((card) => {
     })),
   };
 });
+"""
+# The alert shown above one device's row: its kind, note and buttons (null: none).
+CARD_ALERT = """
+for (const card of arguments[0]) {
+  const slot = card.shadowRoot.querySelector(`.alert-slot[data-device-id="${arguments[1]}"]`);
+  const alert = slot?.querySelector('.alert');
+  if (alert) {
+    return {
+      alert: alert.dataset.alert,
+      name: alert.querySelector('.alert-name')?.textContent.trim() ?? null,
+      note: alert.querySelector('.alert-note')?.textContent.trim() ?? null,
+      buttons: [...alert.querySelectorAll('button')].map((b) => b.textContent.trim()),
+    };
+  }
+}
+return null;
+"""
+# Press one of an alert's buttons on the card, as a person would.
+CARD_PRESS = """
+for (const card of arguments[0]) {
+  const slot = card.shadowRoot.querySelector(`.alert-slot[data-device-id="${arguments[1]}"]`);
+  const button = slot?.querySelector(`button[data-action="${arguments[2]}"]`);
+  if (button) { button.click(); return true; }
+}
+return false;
 """
 # Blank, loading and broken pages are never photographed.
 NOT_PHOTOGRAPHABLE = ("Loading", "Custom element doesn't exist", "Configuration error")
@@ -714,6 +740,7 @@ def check_browser(api: Api, stale_at: float) -> None:
         check_card(driver, api, device_ids)
         check_keyboard(driver, device_ids[VALUE])
         check_editor(driver, list(device_ids.values()))
+        check_alert_on_card(driver, api, device_ids[VALUE])
         languages = sorted(path.stem for path in TRANSLATIONS_DIR.glob("*.json"))
         failures = driver.execute_async_script(CARD_LOGIC, languages)
         assert not failures, failures
@@ -774,27 +801,87 @@ def card_brightness(driver: webdriver.Chrome) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-def switch_to_mmol(api: Api) -> None:
-    """Both option steps; the glucose value then shows in mmol/L."""
+def demo_options(
+    api: Api, first: dict[str, Any], thresholds: dict[str, float] | None = None
+) -> None:
+    """The demo entry's three option steps through the API.
+
+    `first` answers the first step; the thresholds are as shown, or those given; the
+    alerts step is answered as shown.
+    """
     entry = next(
         e
         for e in api.get("/api/config/config_entries/entry?domain=dexcom_share")
         if e["title"] == "demo@example.com"
     )
     flow = api.post("/api/config/config_entries/options/flow", {"handler": entry["entry_id"]})
+    step = api.post(f"/api/config/config_entries/options/flow/{flow['flow_id']}", first)
+    shown = {field["name"]: field["default"] for field in step["data_schema"]}
     step = api.post(
-        f"/api/config/config_entries/options/flow/{flow['flow_id']}",
-        {"unit_of_measurement": "mmol/L", "stale_minutes": 15},
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}", shown | (thresholds or {})
     )
+    assert step.get("step_id") == "alerts", step
     shown = {field["name"]: field["default"] for field in step["data_schema"]}
     result = api.post(f"/api/config/config_entries/options/flow/{flow['flow_id']}", shown)
     assert result["type"] == "create_entry", result
+
+
+def switch_to_mmol(api: Api) -> None:
+    """The options' unit; the glucose value then shows in mmol/L."""
+    demo_options(api, {"unit_of_measurement": "mmol/L", "stale_minutes": 15})
     state = wait_until(
         "mmol/L",
         lambda: (s := api.state(VALUE))["attributes"]["unit_of_measurement"] == "mmol/L" and s,
         TIMEOUT,
     )
     print(f"e2e: unit option switched; glucose value {state['state']} mmol/L")
+
+
+def check_alert_on_card(driver: webdriver.Chrome, api: Api, device_id: str) -> None:
+    """An urgent low (thresholds above the demo's glucose) on the card; Acknowledge there.
+
+    The card shows the alert above the demo's row with its buttons; the press calls the
+    integration's action in the name of the logged-in user, and the card then says who is
+    on it. The default thresholds clear it again.
+    """
+    first = {"unit_of_measurement": "mg/dL", "stale_minutes": 15}
+    demo_options(api, first, {"urgent_low": 390, "low": 395, "high": 398, "urgent_high": 400})
+    driver.get(f"{URL}{GLUCOSE_VIEW}")
+
+    def banner() -> dict[str, Any] | None:
+        found = driver.execute_script(CARD_ALERT, cards(driver), device_id)
+        return found if found and found["alert"] == "urgent_low" else None
+
+    shown = wait_until("the card's urgent-low alert", banner, TIMEOUT, 1)
+    assert shown["buttons"] == ["Acknowledge", "Snooze 30 min"], shown
+    driver.execute_script(CARD_PRESS, cards(driver), device_id, "acknowledge")
+    state = wait_until(
+        "the urgent low acknowledged",
+        lambda: (
+            (s := api.state(ACTIVE_ALERT))["attributes"]["alerts"]
+            .get("urgent_low", {})
+            .get("state")
+            == "acknowledged"
+            and s
+        ),
+        TIMEOUT,
+    )
+    by = state["attributes"]["alerts"]["urgent_low"]["by"]
+    shown = wait_until(
+        "the card to say who is on it",
+        lambda: (b := banner()) and b["note"] == f"{by} is on it" and not b["buttons"] and b,
+        TIMEOUT,
+        1,
+    )
+    demo_options(api, first, {"urgent_low": 55, "low": 70, "high": 180, "urgent_high": 250})
+    wait_until("the alert cleared", lambda: api.state(ACTIVE_ALERT)["state"] == "none", TIMEOUT)
+    wait_until(
+        "the card without the alert",
+        lambda: driver.execute_script(CARD_ALERT, cards(driver), device_id) is None,
+        TIMEOUT,
+        1,
+    )
+    print(f"e2e: the card showed an urgent low and its buttons; {by} acknowledged it there")
 
 
 def trigger_reauth(api: Api) -> None:

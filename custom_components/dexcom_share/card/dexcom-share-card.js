@@ -13,7 +13,10 @@ const ROLES = {
   delta: "glucose_delta",
   range: "glucose_range",
   time: "reading_time",
+  alert: "active_alert",
 };
+// What the card's Snooze button asks for, in minutes.
+const CARD_SNOOZE_MINUTES = 30;
 // Home Assistant's own conversion factor (glucose molar mass / 10).
 const MG_DL_PER_MMOL_L = 18.01559;
 // The two units never overlap: Dexcom reports 39–401 mg/dL, i.e. 2.2–22.3 mmol/L.
@@ -49,6 +52,10 @@ const RANGE_COLORS = {
 
 export const STRINGS = {
   en: {
+    acknowledge: "Acknowledge",
+    snooze: "Snooze {n} min",
+    snoozed_until: "snoozed until {time}",
+    on_it: "{by} is on it",
     ago_minutes: "{n} min ago",
     ago_hours: "{n} h ago",
     just_now: "just now",
@@ -71,6 +78,10 @@ export const STRINGS = {
     show_graph: "Graph",
   },
   de: {
+    acknowledge: "Bestätigen",
+    snooze: "{n} Min. stummschalten",
+    snoozed_until: "stummgeschaltet bis {time}",
+    on_it: "{by} kümmert sich",
     ago_minutes: "vor {n} Min.",
     ago_hours: "vor {n} Std.",
     just_now: "gerade eben",
@@ -93,6 +104,10 @@ export const STRINGS = {
     show_graph: "Diagramm",
   },
   fr: {
+    acknowledge: "Acquitter",
+    snooze: "Pause {n} min",
+    snoozed_until: "en pause jusqu’à {time}",
+    on_it: "{by} s’en occupe",
     ago_minutes: "il y a {n} min",
     ago_hours: "il y a {n} h",
     just_now: "à l’instant",
@@ -115,6 +130,10 @@ export const STRINGS = {
     show_graph: "Graphique",
   },
   es: {
+    acknowledge: "Confirmar",
+    snooze: "Posponer {n} min",
+    snoozed_until: "pospuesta hasta las {time}",
+    on_it: "{by} se encarga",
     ago_minutes: "hace {n} min",
     ago_hours: "hace {n} h",
     just_now: "ahora mismo",
@@ -137,6 +156,10 @@ export const STRINGS = {
     show_graph: "Gráfico",
   },
   nl: {
+    acknowledge: "Bevestigen",
+    snooze: "{n} min pauzeren",
+    snoozed_until: "gepauzeerd tot {time}",
+    on_it: "{by} regelt het",
     ago_minutes: "{n} min geleden",
     ago_hours: "{n} uur geleden",
     just_now: "zojuist",
@@ -159,6 +182,10 @@ export const STRINGS = {
     show_graph: "Grafiek",
   },
   ja: {
+    acknowledge: "確認",
+    snooze: "{n}分スヌーズ",
+    snoozed_until: "{time}までスヌーズ中",
+    on_it: "{by}が対応中",
     ago_minutes: "{n}分前",
     ago_hours: "{n}時間前",
     just_now: "たった今",
@@ -424,6 +451,45 @@ function stateParts(hass, stateObj) {
   };
 }
 
+/**
+ * The most urgent active alert of a device, from its Active alert sensor: its name (the
+ * integration's own translation), who is on it or until when it is snoozed, and the
+ * Acknowledge and Snooze buttons; null when no alert is active.
+ */
+export function alertBanner(hass, stateObj, language) {
+  if (!isAvailable(stateObj) || stateObj.state === "none") return null;
+  const kind = stateObj.state;
+  const detail = stateObj.attributes?.alerts?.[kind] || {};
+  const name = hass.formatEntityState(stateObj);
+  let note = "";
+  if (detail.state === "acknowledged" && detail.by) {
+    note = localize(language, "on_it", { by: detail.by });
+  } else if (detail.state === "snoozed") {
+    const until = stateObj.attributes?.snoozed_until?.[kind];
+    const time = until
+      ? new Date(until).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit" })
+      : "";
+    note = localize(language, "snoozed_until", { time });
+  }
+  const button = (action, text) =>
+    `<button type="button" data-action="${action}" data-alert="${escape(kind)}">` +
+    `${escape(text)}</button>`;
+  const buttons =
+    detail.state === "sounding" || detail.state === undefined
+      ? button("acknowledge", localize(language, "acknowledge")) +
+        button("snooze", localize(language, "snooze", { n: CARD_SNOOZE_MINUTES }))
+      : "";
+  return {
+    spoken: note ? `${name}, ${note}` : name,
+    html:
+      `<div class="alert" data-alert="${escape(kind)}" role="alert">` +
+      `<span class="alert-name">${escape(name)}</span>` +
+      (note ? `<span class="alert-note">${escape(note)}</span>` : "") +
+      (buttons ? `<span class="alert-buttons">${buttons}</span>` : "") +
+      `</div>`,
+  };
+}
+
 /** Check a card configuration; throws for the card editor and the error card. */
 export function checkConfig(config) {
   if (!config || typeof config !== "object") throw new Error("Invalid configuration");
@@ -505,6 +571,19 @@ const STYLES = `
   }
   .device[data-state="stale"] .graph { opacity: 0.45; filter: grayscale(1); }
   .graph { grid-area: graph; position: relative; height: 64px; margin-top: 6px; }
+  .alert-slot:empty { display: none; }
+  .alert-slot { padding: 10px 16px 0 20px; }
+  .alert {
+    display: flex; align-items: center; flex-wrap: wrap; gap: 4px 10px;
+    padding: 6px 10px; border-radius: 8px; font-weight: 500;
+    color: var(--text-primary-color, #fff); background: var(--error-color, #db4437);
+  }
+  .alert-note { font-weight: 400; }
+  .alert-buttons { display: flex; gap: 8px; margin-left: auto; }
+  .alert button {
+    font: inherit; font-size: 0.9rem; padding: 4px 12px; border-radius: 999px; cursor: pointer;
+    border: 1px solid currentColor; color: inherit; background: transparent;
+  }
   .graph svg { position: absolute; inset: 0; width: 100%; height: 100%; overflow: hidden; }
   .band { fill: ${RANGE_COLORS.in_range}; opacity: 0.16; }
   .band-edge { stroke: ${RANGE_COLORS.in_range}; stroke-width: 1; opacity: 0.5; }
@@ -643,12 +722,30 @@ function defineElements() {
             this._moreInfo(id);
           }
         });
-        row.append(device);
+        // The alert and its buttons sit above the row's button, not inside it.
+        const slot = document.createElement("div");
+        slot.className = "alert-slot";
+        slot.dataset.deviceId = id;
+        slot.addEventListener("click", (event) => {
+          const button = event.target.closest?.("button[data-action]");
+          if (button) this._alertAction(id, button.dataset.action, button.dataset.alert);
+        });
+        row.append(slot, device);
         card.append(row);
       }
       const style = document.createElement("style");
       style.textContent = STYLES;
       this.shadowRoot.replaceChildren(style, card);
+    }
+
+    /** Acknowledge or snooze a device's alert through the integration's actions. */
+    _alertAction(deviceId, action, alert) {
+      const device = this._hass.devices?.[deviceId];
+      const entryId = device?.primary_config_entry || device?.config_entries?.[0];
+      if (!entryId || !alert) return;
+      const data = { config_entry_id: entryId, alert };
+      if (action === "snooze") data.minutes = CARD_SNOOZE_MINUTES;
+      this._hass.callService(DOMAIN, action === "snooze" ? "snooze_alert" : "acknowledge_alert", data);
     }
 
     _moreInfo(deviceId) {
@@ -743,6 +840,11 @@ function defineElements() {
       if (!this._hass || !this._config) return;
       for (const device of this.shadowRoot.querySelectorAll(".device")) {
         const view = this._view(device.dataset.deviceId);
+        const slot = device.previousElementSibling;
+        if (slot && slot.dataset.shown !== view.banner) {
+          slot.dataset.shown = view.banner;
+          slot.innerHTML = view.banner;
+        }
         if (this._rendered[device.dataset.deviceId] === view.html) continue;
         this._rendered[device.dataset.deviceId] = view.html;
         device.dataset.state = view.state;
@@ -769,6 +871,7 @@ function defineElements() {
           range: "",
           label: text,
           html: `<div class="head"><span class="name">${escape(text)}</span></div>`,
+          banner: "",
         };
       }
       const live = isAvailable(states.value);
@@ -824,12 +927,20 @@ function defineElements() {
         reading = `<span class="stale-text age">${escape(text)}</span>`;
         spoken.push(text);
       }
+      const banner = alertBanner(hass, states.alert, language);
+      if (banner) spoken.push(banner.spoken);
       const html =
         (head.length ? `<div class="head">${head.join("")}</div>` : "") +
         `<div class="reading">${reading}</div>` +
         (meta ? `<div class="meta">${meta}</div>` : "") +
         (config.show_graph ? this._graph(entities.value, unit, range, live && readingTime) : "");
-      return { state: live ? "live" : "stale", range: rangeKey, label: spoken.join(", "), html };
+      return {
+        state: live ? "live" : "stale",
+        range: rangeKey,
+        label: spoken.join(", "),
+        html,
+        banner: banner ? banner.html : "",
+      };
     }
 
     /** The sparkline up to `newestReading` (a live row's reading time; null when stale). */
