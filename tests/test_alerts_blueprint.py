@@ -190,6 +190,26 @@ async def test_snooze_button_and_unit_switch(
     assert init_integration.runtime_data.alerts.states["low"].acknowledged_by is None
 
 
+async def test_quiet_hours_never_hold_back_an_urgent_low(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phones: dict[str, list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """04:00 within quiet hours 22:00-07:00: the low waits, the urgent low does not."""
+    await add_automations(
+        hass,
+        alerts_automation(lights={}, speakers=[], quiet_start="22:00:00", quiet_end="07:00:00"),
+    )
+    falling(account, [90, 68])
+    await advance(hass, freezer, timedelta(minutes=10))
+    assert messages(phones["sam"]) == []
+    falling(account, [52], start_minutes=14)
+    await advance(hass, freezer, timedelta(minutes=5))
+    assert messages(phones["sam"]) == ["Urgent low: 52 mg/dL."]
+
+
 async def test_restart_during_an_urgent_low_notifies_again(
     hass: HomeAssistant,
     account: Account,
