@@ -328,3 +328,45 @@ def test_gap_start() -> None:
         NOW,
     )
     assert close.gap_start(NOW - timedelta(hours=1)) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    offset=st.one_of(
+        st.integers(-3 * 24 * 60, 0),
+        st.integers(0, 400 * 24 * 60),
+        st.sampled_from((-2880, 525600)),
+    ),
+    stored_days=st.integers(1, 89),
+)
+def test_a_wrong_clock_never_loses_a_stored_reading(offset: int, stored_days: int) -> None:
+    """Home Assistant's clock `offset` minutes off (days behind, a year ahead): kept.
+
+    The history holds `stored_days` of readings up to the true now; a poll merges
+    Share's last 24 hours at the wrong clock. Every stored reading is still there
+    (retention follows the readings, not the clock); once the clock is right again the
+    next poll adds what Share has and ages out only what is 90 days older than it.
+    """
+    every = timedelta(minutes=5)
+    held = [
+        GlucoseReading(NOW - every * index, 100 + index % 50, Trend.STEADY)
+        for index in range(stored_days * 288)
+    ]
+    history, _ = ReadingHistory().merged(held, NOW)
+    assert len(history) == len(held)
+    share = held[:288]
+    wrong = NOW + timedelta(minutes=offset)
+    merged, _ = history.merged(share, wrong)
+    assert set(merged.times) >= set(history.times)
+    righted, _ = merged.merged([GlucoseReading(NOW + every, 120, None)], NOW + every)
+    assert len(righted) == len(held) + 1
+
+
+def test_a_clock_two_days_behind_keeps_readings_stamped_ahead_of_it() -> None:
+    """The issue's case: 865 readings, the clock two days behind at the first poll."""
+    held = [GlucoseReading(NOW - FIVE * index, 120, None) for index in range(865)]
+    history, _ = ReadingHistory().merged(held, NOW)
+    behind, _ = history.merged(held[:288], NOW - timedelta(days=2))
+    assert len(behind) == 865
+    ahead, _ = history.merged([], NOW + timedelta(days=365))
+    assert len(ahead) == 865

@@ -196,25 +196,30 @@ class ReadingHistory:
         """These readings plus `readings`, and how many of those were not held as they are.
 
         A reading replaces the one held for the same second (the later one wins within
-        `readings`). Readings older than the retention, further ahead of `now` than the
-        tolerance, or outside 39-401 mg/dL are dropped, as are held ones that have aged
-        out; beyond `MAX_READINGS` the oldest go. With nothing added and nothing aged
-        out, the same object comes back, so nothing needs saving.
+        `readings`). New readings further ahead of `now` than the tolerance, or outside
+        39-401 mg/dL, are not taken. Retention follows the readings' own timeline, not
+        the clock: what ages out is what is older than the retention before the newest
+        reading (or before `now`, if that is earlier), so a clock days behind or a year
+        ahead never deletes a stored reading. Beyond `MAX_READINGS` the oldest go. With
+        nothing added and nothing aged out, the same object comes back, so nothing needs
+        saving.
 
         Readings arriving while the newest one held is older than Share's reach mark
         the span between them as unwatched.
         """
-        oldest = math.ceil((now - RETENTION).timestamp())
         newest = _epoch(now + FUTURE_TOLERANCE)
         incoming: dict[int, tuple[int, int]] = {}
         for reading in readings:
             time = _epoch(reading.time)
-            if oldest <= time <= newest and LOW_VALUE <= reading.value <= HIGH_VALUE:
+            if time <= newest and LOW_VALUE <= reading.value <= HIGH_VALUE:
                 trend_code = 0 if reading.trend is None else TREND_CODES[reading.trend]
                 incoming[time] = (reading.value, trend_code)
+        newest_reading = max([*incoming, *self._times[-1:]], default=_epoch(now))
+        oldest = math.ceil(min(now.timestamp(), newest_reading) - RETENTION.total_seconds())
+        incoming = {time: held for time, held in incoming.items() if time >= oldest}
         changes = {time: held for time, held in incoming.items() if self._held(time) != held}
         keep_from = bisect_left(self._times, oldest)
-        keep_until = bisect_right(self._times, newest)
+        keep_until = len(self)
         if not changes and keep_from == 0 and keep_until == len(self):
             return self, 0
         unwatched = self._unwatched
