@@ -379,3 +379,49 @@ def test_state_round_trips_through_storage(
     assert restored.to_dict() == stored
     for kind, state in night.engine.states.items():
         assert replace(restored.states[kind], reraise=False) == replace(state, reraise=False)
+
+
+def test_no_prediction_or_rate_ends_the_kinds_that_need_them() -> None:
+    """From the review: a trend Share cannot compute, or HIGH, ended nothing; now it ends."""
+    settings = AlertSettings(enabled=frozenset(AlertKind))
+    night = Night(AlertEngine(settings))
+    for value in (120, 100, 80):
+        night.reading(value, Trend.FALLING_QUICKLY)
+    assert night.of(AlertKind.URGENT_LOW_SOON) == [RAISED]
+    for value in (100, 130, 150):
+        night.reading(value, Trend.NOT_COMPUTABLE)
+    ended = [kind for kind in night.of(AlertKind.URGENT_LOW_SOON) if kind in (RAISED, CLEARED)]
+    assert ended == [RAISED, CLEARED]
+    night.reading(300)
+    night.reading(360, Trend.RISING_QUICKLY)
+    assert night.of(AlertKind.RISING_FAST)[0] is RAISED
+    night.reading(401, Trend.RISING_QUICKLY)  # HIGH: no rate
+    assert [t for t in night.of(AlertKind.RISING_FAST) if t in (RAISED, CLEARED)] == [
+        RAISED,
+        CLEARED,
+    ]
+
+
+def test_a_clock_set_back_makes_an_urgent_low_sound_at_once() -> None:
+    """From the review: a clock set back an hour left an urgent low silent for 65 min."""
+    night = Night()
+    night.reading(50)
+    night.reading(50)
+    night.now -= timedelta(hours=1)
+    night.readings = [replace(r, time=r.time - timedelta(hours=1)) for r in night.readings]
+    set_back, before = night.now, len(night.events)
+    night.reading(50)
+    sounded = [e.at for e in night.events[before:] if e.kind is AlertKind.URGENT_LOW]
+    assert sounded[0] - set_back <= timedelta(seconds=1)
+    assert night.engine.next_due(night.now) == sounded[-1] + timedelta(minutes=5)
+
+
+def test_no_data_stays_raised_across_a_restart_without_readings() -> None:
+    """From the review: no reading in 24 h, a restart cleared no data, then raised it."""
+    engine = AlertEngine(AlertSettings())
+    engine.evaluate(T0, [])
+    assert [e.type for e in engine.evaluate(T0 + timedelta(minutes=20), [])] == [RAISED]
+    restored = AlertEngine.from_dict(engine.to_dict(), AlertSettings())
+    events = restored.evaluate(T0 + timedelta(minutes=25), [])
+    assert [(e.kind, e.type) for e in events] == [(AlertKind.NO_DATA, RAISED)]
+    assert AlertKind.NO_DATA in restored.active()

@@ -5,6 +5,7 @@ bridge or a broken TTS would; the companion app's buttons are
 `mobile_app_notification_action` events fired with the phone owner's user.
 """
 
+import asyncio
 from collections.abc import Generator
 from datetime import timedelta
 import os
@@ -13,7 +14,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.core import Context, CoreState, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
@@ -23,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.dexcom_share.alerts import AlertEvent, AlertEventType, AlertKind
 from custom_components.dexcom_share.storage import ENTRY_STATES
 from share_simulator import Account
 
@@ -324,3 +326,56 @@ async def test_scripted_night_in_the_readme(
     assert any(text.startswith("Sam is on it (urgent low") for text in sam)
     assert any(text.startswith("All clear: urgent low") for text in sam)
     assert any(name == "grandma" for _, name, _ in rows)
+
+
+async def test_a_speaker_that_never_answers_holds_back_no_other_alert(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    phones: dict[str, list[ServiceCall]],
+) -> None:
+    """A low's announcement hangs: the urgent low after it still reaches the phones."""
+    gate = asyncio.Event()
+
+    async def hang(call: ServiceCall) -> None:
+        await gate.wait()
+
+    hass.services.async_register("tts", "speak", hang)
+    async_mock_service(hass, "light", "turn_on")
+    await add_automations(hass, alerts_automation())
+    coordinator = init_integration.runtime_data
+    now = dt_util.utcnow()
+    for kind, value in ((AlertKind.LOW, 66), (AlertKind.URGENT_LOW, 52)):
+        coordinator._alerts_changed([AlertEvent(kind, AlertEventType.RAISED, now, value)])
+        for _ in range(50):  # not block_till_done: the first run never ends by itself
+            await asyncio.sleep(0)
+    assert messages(phones["sam"]) == ["Low: 66 mg/dL.", "Urgent low: 52 mg/dL."]
+    gate.set()
+    await hass.async_block_till_done()
+
+
+async def test_raised_again_at_a_real_start_reaches_the_automation(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    phones: dict[str, list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """From the review: automations arm their triggers as Home Assistant starts.
+
+    The entry is set up while Home Assistant is still starting (as at every restart);
+    the urgent low that still holds is raised once it has started, and the phones get it.
+    """
+    falling(account, [90, 70, 52, 50, 50, 50])
+    await advance(hass, freezer, timedelta(minutes=15))
+    entry_id = init_integration.entry_id
+    assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done()
+    hass.data.pop(ENTRY_STATES, None)
+    hass.set_state(CoreState.not_running)
+    await add_automations(hass, alerts_automation(lights={}, speakers=[]))
+    assert await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+    assert messages(phones["sam"]) == []
+    await hass.async_start()
+    await hass.async_block_till_done()
+    assert messages(phones["sam"]).count("Urgent low: 52 mg/dL.") == 1

@@ -101,6 +101,15 @@ def test_release_gives_the_place_back() -> None:
     assert pacer.admit("next", at(1), 3) is None
 
 
+def test_requests_sent_without_asking_are_counted() -> None:
+    """A read held back too long goes anyway: its requests still count for the others."""
+    pacer = SharePacer()
+    assert pacer.admit("late", at(0), 3) is None
+    assert pacer.admit("held", at(0), 3) == at(1)
+    pacer.charge("held", at(1.2), 3)
+    assert pacer.admit("next", at(1.5), 1) == at(2)
+
+
 def test_a_clock_set_back_does_not_hold_anyone() -> None:
     """Seconds counted before the clock went back an hour block nothing after it."""
     pacer = SharePacer()

@@ -10,7 +10,9 @@ sequence of actions can break:
   `URGENT_LOW_MAX_SILENCE` apart, whatever was snoozed or acknowledged;
 - a kind that is off never sounds (one turned off while active is `cleared`);
 - a glucose kind changes only on a current reading: without one it stays as it was
-  (an urgent low is not "cleared" by missing data; `no_data` sounds beside it);
+  (an urgent low is not "cleared" by missing data; `no_data` sounds beside it); with
+  one, a prediction or rate that cannot be computed ends the kinds that need it;
+- a clock set back makes what was due sound at once (never a long silence);
 - after a restart, an active kind whose condition still holds is `raised` again.
 
 While an urgent low lasts, `low` and `urgent_low_soon` stay active but do not sound
@@ -211,6 +213,13 @@ class AlertEngine:
             self._started = now
         reading = self._reading(readings, now)
         self._newest_at = reading.newest_at
+        latest_snooze = now + timedelta(minutes=MAX_SNOOZE_MINUTES)
+        for state in self.states.values():
+            # A clock set back must not stretch a snooze or hold back a high.
+            if state.snoozed_until is not None and state.snoozed_until > latest_snooze:
+                state.snoozed_until = latest_snooze
+            if state.pending_since is not None and state.pending_since > now:
+                state.pending_since = now
         events: list[AlertEvent] = []
         for kind in AlertKind:
             state = self.states[kind]
@@ -245,6 +254,8 @@ class AlertEngine:
         """Whether the kind's condition holds now; None: unknown (it stays as it is)."""
         settings, limits = self.settings, self.settings.thresholds
         if kind is AlertKind.NO_DATA:
+            if reading.newest_at is None and state.active:
+                return True  # still none (after a restart, `_started` is new)
             since = reading.newest_at or self._started or now
             return now - since >= settings.no_data_after
         value = reading.value
@@ -255,8 +266,11 @@ class AlertEngine:
         if kind is AlertKind.LOW:
             return value <= LOW_VALUE or _below(value, limits.low, state.active)
         if kind is AlertKind.URGENT_LOW_SOON:
+            # No prediction with a current reading (a gap, LOW, a trend Share could not
+            # compute): nothing predicts an urgent low, so it ends (urgent low itself
+            # still watches the value).
             if reading.predicted is None:
-                return None
+                return False
             return _below(reading.predicted, limits.urgent_low, state.active)
         if kind is AlertKind.URGENT_HIGH:
             return _above(value, limits.urgent_high, state.active)
@@ -268,7 +282,7 @@ class AlertEngine:
             state.pending_since = state.pending_since or now
             return state.active or now - state.pending_since >= settings.high_for
         if reading.rate is None:
-            return None
+            return False  # no rate across a gap or at LOW/HIGH: no rise or fall to tell
         hysteresis = RATE_HYSTERESIS if state.active else 0.0
         if kind is AlertKind.RISING_FAST:
             return reading.rate >= settings.rate - hysteresis
@@ -295,13 +309,16 @@ class AlertEngine:
             if urgent or not silenced:
                 event_type = AlertEventType.RAISED
         elif urgent and silenced:
-            if now - _at(state.alerted_at, now) >= URGENT_LOW_MAX_SILENCE:
+            if _elapsed(state.alerted_at, now) >= URGENT_LOW_MAX_SILENCE:
                 event_type = AlertEventType.REPEATED
         elif not silenced:
-            escalate_at = state.raised_at + self.settings.escalate_after
-            if not state.escalated and not state.handled and now >= escalate_at:
+            if (
+                not state.escalated
+                and not state.handled
+                and (_elapsed(state.raised_at, now) >= self.settings.escalate_after)
+            ):
                 event_type = AlertEventType.ESCALATED
-            elif now - _at(state.alerted_at, now) >= self.settings.repeat_every(kind):
+            elif _elapsed(state.alerted_at, now) >= self.settings.repeat_every(kind):
                 event_type = AlertEventType.REPEATED
         if event_type is None:
             return []
@@ -327,25 +344,31 @@ class AlertEngine:
 
     def next_due(self, now: datetime) -> datetime | None:
         """The next moment an evaluation can change something with no new reading."""
+        soon = now + timedelta(seconds=1)
+
+        def after(moment: datetime, wait: timedelta) -> datetime:
+            # A moment ahead of the clock (it went back) is due at once.
+            return moment + wait if moment <= now else soon
+
         moments: list[datetime] = []
         since = self._newest_at or self._started
         if self.settings.is_on(AlertKind.NO_DATA) and since is not None:
-            moments.append(since + self.settings.no_data_after)
+            moments.append(after(since, self.settings.no_data_after))
         for kind, state in self.states.items():
             if not self.settings.is_on(kind):
                 continue
             if state.snoozed_until is not None and state.snoozed_until > now:
                 moments.append(state.snoozed_until)
             if kind is AlertKind.HIGH and state.pending_since and not state.active:
-                moments.append(state.pending_since + self.settings.high_for)
+                moments.append(after(state.pending_since, self.settings.high_for))
             if not state.active or state.alerted_at is None:
                 continue
             if kind is AlertKind.URGENT_LOW:
-                moments.append(state.alerted_at + URGENT_LOW_MAX_SILENCE)
+                moments.append(after(state.alerted_at, URGENT_LOW_MAX_SILENCE))
             if not state.silenced(now):
-                moments.append(state.alerted_at + self.settings.repeat_every(kind))
+                moments.append(after(state.alerted_at, self.settings.repeat_every(kind)))
                 if state.raised_at and not state.escalated and not state.handled:
-                    moments.append(state.raised_at + self.settings.escalate_after)
+                    moments.append(after(state.raised_at, self.settings.escalate_after))
         return min((moment for moment in moments if moment > now), default=None)
 
     # What people do ------------------------------------------------------------
@@ -432,8 +455,15 @@ def _above(value: float, threshold: float, active: bool) -> bool:
     return value >= threshold - (LEVEL_HYSTERESIS if active else 0.0)
 
 
-def _at(moment: datetime | None, now: datetime) -> datetime:
-    return moment if moment is not None else now
+def _elapsed(moment: datetime | None, now: datetime) -> timedelta:
+    """Time since `moment`; a moment ahead of `now` (the clock went back) counts as long ago.
+
+    So a clock set back makes an alert due at once instead of silent until the clock
+    catches up.
+    """
+    if moment is None:
+        return timedelta(0)
+    return now - moment if moment <= now else timedelta.max
 
 
 def _moment(value: Any) -> datetime | None:

@@ -11,6 +11,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -226,7 +227,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 if now - self._due < HELD_BACK_LIMIT:
                     self._plan_within(later)
                     return None
-                self.pacer.release(entry_id)
+                self.pacer.charge(entry_id, now, self.client.requests_needed)
                 self.errors["held_back"] += 1
                 self.last_error["held_back"] = now
                 LOGGER.warning(
@@ -445,7 +446,16 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
 
     @callback
     def start_alerts(self) -> None:
-        """Evaluate the alerts from now on (the entities that deliver them are set up)."""
+        """Evaluate the alerts once Home Assistant has started.
+
+        The entities that deliver them are set up by then, and so are the automations
+        that listen (they arm their triggers only as Home Assistant starts): an alert
+        raised again after a restart reaches them.
+        """
+        self.config_entry.async_on_unload(async_at_started(self.hass, self._alerts_start))
+
+    @callback
+    def _alerts_start(self, _: HomeAssistant) -> None:
         self._alerts_started = True
         self._run_alerts(dt_util.utcnow())
 

@@ -843,3 +843,9 @@ class SharePacer:
     def release(self, entry_id: str) -> None:
         """Give up the entry's place in line (it is unloaded)."""
         self._line.pop(entry_id, None)
+
+    def charge(self, entry_id: str, now: datetime, requests: int) -> None:
+        """Count requests sent now without asking (held back too long): others wait for them."""
+        self._line.pop(entry_id, None)
+        second = math.floor(now.timestamp())
+        self._sent[second] = self._sent.get(second, 0) + max(1, requests)
