@@ -10,7 +10,7 @@ from .alerts import AlertEvent, AlertEventType
 from .analysis import convert
 from .const import DEFAULT_UNIT
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
-from .entity import DexcomShareEntity
+from .entity import DexcomShareAlertEntity, DexcomShareEntity
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0
@@ -84,7 +84,7 @@ def alert_attributes(event: AlertEvent, unit: str) -> dict[str, Any]:
     return attributes
 
 
-class DexcomShareAlertEvent(DexcomShareEntity, EventEntity):
+class DexcomShareAlertEvent(DexcomShareAlertEntity, EventEntity):
     """Fires `raised`, `repeated`, `escalated`, `acknowledged`, `snoozed` and `cleared`.
 
     The delivery blueprint turns these into notifications; each carries the alert's
@@ -98,19 +98,8 @@ class DexcomShareAlertEvent(DexcomShareEntity, EventEntity):
         super().__init__(coordinator, GLUCOSE_ALERT)
         self._attr_event_types = [str(event_type) for event_type in AlertEventType]
 
-    @property
-    @override
-    def available(self) -> bool:
-        """Alerts can happen whatever Share does (no data is one of them)."""
-        return True
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Listen to the account's alerts."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.add_alert_listener(self._alert))
-
     @callback
+    @override
     def _alert(self, event: AlertEvent | None) -> None:
         if event is None:
             return

@@ -18,9 +18,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .alerts import AlertEvent, AlertKind
+from .alerts import AlertKind
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
-from .entity import DexcomShareEntity
+from .entity import DexcomShareAlertEntity, DexcomShareEntity
 from .models import DailySummary, GlucoseRange, SensorLimit, Snapshot, Trend
 from .report import GlucoseReport
 from .session import SensorSession
@@ -379,7 +379,7 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
 NO_ALERT: Final = "none"
 
 
-class DexcomShareActiveAlert(DexcomShareEntity, SensorEntity):
+class DexcomShareActiveAlert(DexcomShareAlertEntity, SensorEntity):
     """The most urgent active alert, or `none`; each kind's state as attributes."""
 
     _attr_translation_key = "active_alert"
@@ -389,21 +389,6 @@ class DexcomShareActiveAlert(DexcomShareEntity, SensorEntity):
         """One per account, on its device."""
         super().__init__(coordinator, "active_alert")
         self._attr_options = [NO_ALERT, *(str(kind) for kind in AlertKind)]
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Alerts are known whatever Share does."""
-        return True
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Follow the alerts, not only the snapshots."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.add_alert_listener(self._alert))
-
-    def _alert(self, _: AlertEvent | None) -> None:
-        self.async_write_ha_state()
 
     @property
     @override
