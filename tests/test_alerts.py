@@ -14,7 +14,6 @@ import pytest
 
 from custom_components.dexcom_share.alerts import (
     ALWAYS_ON,
-    SOUNDING,
     URGENT_LOW_MAX_SILENCE,
     AlertEngine,
     AlertError,
@@ -26,6 +25,8 @@ from custom_components.dexcom_share.alerts import (
 )
 from custom_components.dexcom_share.models import GlucoseReading, Trend
 
+SOUNDING = frozenset({AlertEventType.RAISED, AlertEventType.REPEATED, AlertEventType.ESCALATED})
+"""Events that alert a person (the others tell what a person did, or that it ended)."""
 T0 = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 FIVE = timedelta(minutes=5)
 RAISED, REPEATED, ESCALATED = (

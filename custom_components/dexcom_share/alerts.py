@@ -56,10 +56,6 @@ class AlertEventType(StrEnum):
     CLEARED = "cleared"
 
 
-SOUNDING: Final = frozenset(
-    {AlertEventType.RAISED, AlertEventType.REPEATED, AlertEventType.ESCALATED}
-)
-"""Events that alert a person (the others tell what a person did, or that it ended)."""
 ALWAYS_ON: Final = frozenset({AlertKind.URGENT_LOW})
 DEFAULT_ON: Final = frozenset(
     {

@@ -387,11 +387,11 @@ class DexcomShareOptionsFlow(OptionsFlow):
                 return self._save()
         current = alert_settings(self._options)
 
-        def minutes(limits: tuple[float, float, float]) -> NumberSelector:
+        def minutes(least: float, most: float) -> NumberSelector:
             return NumberSelector(
                 NumberSelectorConfig(
-                    min=limits[0],
-                    max=limits[1],
+                    min=least,
+                    max=most,
                     step=1,
                     mode=NumberSelectorMode.BOX,
                     unit_of_measurement="min",
@@ -411,10 +411,10 @@ class DexcomShareOptionsFlow(OptionsFlow):
             ),
             probatio.Required(
                 CONF_HIGH_MINUTES, default=round(current.high_for.total_seconds() / 60)
-            ): minutes(HIGH_MINUTES),
+            ): minutes(*HIGH_MINUTES[:2]),
             probatio.Required(
                 CONF_NO_DATA_MINUTES, default=round(current.no_data_after.total_seconds() / 60)
-            ): minutes(NO_DATA_MINUTES),
+            ): minutes(*NO_DATA_MINUTES[:2]),
             probatio.Required(CONF_RATE, default=current.rate): NumberSelector(
                 NumberSelectorConfig(
                     min=RATE[0],
@@ -426,17 +426,17 @@ class DexcomShareOptionsFlow(OptionsFlow):
             ),
             probatio.Required(
                 CONF_ESCALATE_MINUTES, default=round(current.escalate_after.total_seconds() / 60)
-            ): minutes(ESCALATE_MINUTES),
+            ): minutes(*ESCALATE_MINUTES[:2]),
         }
         for kind in AlertKind:
-            most = URGENT_LOW_MAX_SILENCE if kind is AlertKind.URGENT_LOW else None
-            limit = most.total_seconds() / 60 if most else MAX_REPEAT_MINUTES
+            urgent = kind is AlertKind.URGENT_LOW
+            limit = URGENT_LOW_MAX_SILENCE.total_seconds() / 60 if urgent else MAX_REPEAT_MINUTES
             fields[
                 probatio.Required(
                     CONF_REPEAT.format(kind),
                     default=round(current.repeat_every(kind).total_seconds() / 60),
                 )
-            ] = minutes((MIN_REPEAT_MINUTES, limit, 0))
+            ] = minutes(MIN_REPEAT_MINUTES, limit)
         return self.async_show_form(
             step_id="alerts",
             data_schema=self.add_suggested_values_to_schema(probatio.Schema(fields), user_input),

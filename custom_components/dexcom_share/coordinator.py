@@ -18,7 +18,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .alerts import AlertEngine, AlertEvent, AlertKind
 from .analysis import age_limits, build_snapshot, merge_readings
-from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER, STALE_AFTER
+from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
 from .models import GlucoseReading, Snapshot
 from .options import alert_settings, display_options
 from .schedule import PollPlanner, SharePacer, read_window
@@ -53,7 +53,7 @@ ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # An entry held back by the pacer this long past its planned read reads anyway: the
 # pacer lets every entry through sooner (30 entries' logins take 30 s), so this only
-# happens if it fails, and a stopped entry is worse than a fourth request in a second.
+# happens if it fails, and a stopped entry is worse than a few more requests in a second.
 HELD_BACK_LIMIT: Final = timedelta(seconds=60)
 
 
@@ -504,22 +504,22 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             return "no_readings"
         return None
 
-    def _current_value(self, now: datetime) -> int | None:
-        newest = self._published.newest if self._published else None
-        return newest.value if newest and now - newest.time < STALE_AFTER else None
+    def _current_value(self) -> int | None:
+        current = self._published.current if self._published else None
+        return current.value if current else None
 
     @callback
     def acknowledge_alert(self, kind: AlertKind | None, by: str) -> None:
         """A person acknowledged an alert (the most urgent by default); may raise `AlertError`."""
         now = dt_util.utcnow()
-        self._alerts_changed([self.alerts.acknowledge(kind, by, now, self._current_value(now))])
+        self._alerts_changed([self.alerts.acknowledge(kind, by, now, self._current_value())])
         self._run_alerts(now)
 
     @callback
     def snooze_alert(self, kind: AlertKind, minutes: float, by: str) -> None:
         """A person snoozed one kind of alert; may raise `AlertError`."""
         now = dt_util.utcnow()
-        event = self.alerts.snooze(kind, minutes, by, now, self._current_value(now))
+        event = self.alerts.snooze(kind, minutes, by, now, self._current_value())
         self._alerts_changed([event])
         self._run_alerts(now)
 

@@ -11,7 +11,11 @@ import math
 from typing import Any, Final
 
 from .alerts import (
+    DEFAULT_ESCALATE_MINUTES,
+    DEFAULT_HIGH_MINUTES,
+    DEFAULT_NO_DATA_MINUTES,
     DEFAULT_ON,
+    DEFAULT_RATE,
     MAX_REPEAT_MINUTES,
     MIN_REPEAT_MINUTES,
     AlertKind,
@@ -88,10 +92,10 @@ def report_days(options: Mapping[str, Any]) -> int:
 
 
 # The alert options' ranges: (least, most, default) in minutes, or mg/dL per minute.
-HIGH_MINUTES: Final = (0, 240, 30)
-NO_DATA_MINUTES: Final = (10, 240, 20)
-ESCALATE_MINUTES: Final = (5, 120, 15)
-RATE: Final = (1.0, 5.0, 3.0)
+HIGH_MINUTES: Final = (0, 240, DEFAULT_HIGH_MINUTES)
+NO_DATA_MINUTES: Final = (10, 240, DEFAULT_NO_DATA_MINUTES)
+ESCALATE_MINUTES: Final = (5, 120, DEFAULT_ESCALATE_MINUTES)
+RATE: Final = (1.0, 5.0, DEFAULT_RATE)
 
 
 def bounded(options: Mapping[str, Any], key: str, limits: tuple[float, float, float]) -> float:

@@ -4,7 +4,8 @@ This is the only module that sees pydexcom or requests. It adds what pydexcom 0.
 lacks (a deadline on every request, both spellings of the lockout code, error bodies
 that are not objects, tolerant record parsing) and turns every failure into one of
 five errors: `ShareAuthError`, `ShareLockedError`, `ShareConnectionError`,
-`ShareDataError` and `ShareSessionExpiredError` (read again at once: a login is due). Its methods block; call them in the executor.
+`ShareDataError` and `ShareSessionExpiredError` (read again at once: a login is due).
+Its methods block; call them in the executor.
 """
 
 from collections import deque
