@@ -28,7 +28,13 @@ from custom_components.dexcom_share.const import (
     UNITS,
 )
 from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import DisplayOptions, GlucoseReading, Thresholds, Trend
+from custom_components.dexcom_share.models import (
+    DataStatus,
+    DisplayOptions,
+    GlucoseReading,
+    Thresholds,
+    Trend,
+)
 from custom_components.dexcom_share.options import (
     display_options,
     entered_thresholds,
@@ -308,7 +314,16 @@ def test_snapshot_of_any_readings(
     at = NOW + timedelta(seconds=seconds_later)
     history, _ = ReadingHistory().merged(readings, NOW)
     snapshot = build_snapshot(
-        held, (), generation=1, options=options, now=at, history=history, sensor_started=None
+        held,
+        (),
+        generation=1,
+        options=options,
+        now=at,
+        history=history,
+        sensor_started=None,
+        problem=None,
+        share_empty=False,
+        normal_delay=timedelta(minutes=1),
     )
     newest = snapshot.newest
     if newest is None or at - newest.time >= STALE_AFTER:
@@ -325,4 +340,6 @@ def test_snapshot_of_any_readings(
     else:
         assert snapshot.current == newest
     assert snapshot.data_stale == (newest is None or at - newest.time >= options.stale_after)
+    # Data status says stale exactly when "Data stale" is on (with a reading held).
+    assert (snapshot.status is DataStatus.STALE) == (newest is not None and snapshot.data_stale)
     assert snapshot.rate_unit == f"{unit}/min"

@@ -49,7 +49,7 @@ async def test_enabled_by_default(
     """Only the entities most people use are enabled, so the recorder is not flooded."""
     entries = er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
     enabled = sorted(entry.entity_id for entry in entries if entry.disabled_by is None)
-    assert len(entries) == 36
+    assert len(entries) == 37
     assert enabled == [
         "binary_sensor.dexcom_jane_sharer_data_stale",
         "binary_sensor.dexcom_jane_sharer_low_soon",
@@ -60,6 +60,7 @@ async def test_enabled_by_default(
         "event.dexcom_jane_sharer_new_reading",
         "image.dexcom_jane_sharer_glucose_profile",
         "sensor.dexcom_jane_sharer_active_alert",
+        "sensor.dexcom_jane_sharer_data_status",
         "sensor.dexcom_jane_sharer_glucose_change",
         "sensor.dexcom_jane_sharer_glucose_range",
         "sensor.dexcom_jane_sharer_glucose_trend",

@@ -462,7 +462,11 @@ async def test_restart_during_a_password_problem_sends_no_login(
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Rejected twice before the restart: after it, reauthentication and no login."""
+    """Rejected twice before the restart: after it, reauthentication and no login.
+
+    The entry is set up all the same, so that Data status says why no reading comes
+    and the alerts keep watching while the user is asked for the password.
+    """
     account.password = "changed elsewhere"
     share.state.expire_sessions()
     await advance(hass, freezer, timedelta(minutes=20))
@@ -471,7 +475,8 @@ async def test_restart_during_a_password_problem_sends_no_login(
     await restart(hass, init_integration)
     await advance(hass, freezer, timedelta(hours=1))
     assert share.state.login_count() == logins
-    assert init_integration.state is ConfigEntryState.SETUP_ERROR
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.dexcom_jane_sharer_data_status").state == "login_rejected"
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 

@@ -16,6 +16,7 @@ from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, STALE_AFTER
 from .history import ReadingHistory
 from .models import (
     DailySummary,
+    DataStatus,
     DisplayOptions,
     GlucoseRange,
     GlucoseReading,
@@ -25,6 +26,7 @@ from .models import (
     Trend,
 )
 from .report import glucose_report
+from .schedule import READING_PERIOD
 from .session import detect_session_start, sensor_session
 
 # Consecutive readings further apart than this are not compared (a gap).
@@ -203,15 +205,55 @@ def daily_summary(
     )
 
 
-def age_limits(snapshot: Snapshot) -> list[datetime]:
+def data_status(
+    newest: GlucoseReading | None,
+    now: datetime,
+    *,
+    problem: DataStatus | None,
+    share_empty: bool,
+    normal_delay: timedelta,
+    stale_after: timedelta,
+) -> DataStatus:
+    """Why the glucose value shows what it shows.
+
+    A fallback reading on show says so first; then a known cause that keeps Share's
+    readings from coming (`problem`), however old the newest reading; then Share
+    answering without any reading of 24 hours; then the newest reading's age against
+    the reading period, this account's normal upload delay and the stale time.
+    """
+    if newest is not None and newest.from_fallback and now - newest.time < STALE_AFTER:
+        return DataStatus.FALLBACK
+    if problem is not None:
+        return problem
+    if share_empty:
+        return DataStatus.NO_READINGS
+    if newest is None:
+        # Nothing stored and Share not asked yet (the pacer holds the first read back).
+        return DataStatus.WAITING
+    age = now - newest.time
+    if age < READING_PERIOD:
+        return DataStatus.CURRENT
+    if age >= stale_after:
+        return DataStatus.STALE
+    if age < READING_PERIOD + normal_delay:
+        return DataStatus.WAITING
+    return DataStatus.DELAYED
+
+
+def age_limits(snapshot: Snapshot, normal_delay: timedelta) -> list[datetime]:
     """When the snapshot changes by time alone.
 
-    The newest reading stops being current; the data turns stale; the sensor session
-    is about to expire, and expires.
+    The next reading falls due, then late; the newest reading stops being current;
+    the data turns stale; the sensor session is about to expire, and expires.
     """
     limits = []
     if (newest := snapshot.newest) is not None:
-        limits += [newest.time + STALE_AFTER, newest.time + snapshot.options.stale_after]
+        limits += [
+            newest.time + READING_PERIOD,
+            newest.time + READING_PERIOD + normal_delay,
+            newest.time + STALE_AFTER,
+            newest.time + snapshot.options.stale_after,
+        ]
     if (session := snapshot.session) is not None:
         limits += [session.expiring_soon_from, session.expires]
     return limits
@@ -226,6 +268,9 @@ def build_snapshot(
     now: datetime,
     history: ReadingHistory,
     sensor_started: datetime | None,
+    problem: DataStatus | None,
+    share_empty: bool,
+    normal_delay: timedelta,
 ) -> Snapshot:
     """Every figure the entities show, for this moment and these options.
 
@@ -245,6 +290,14 @@ def build_snapshot(
         options=options,
         current=current,
         data_stale=newest is None or now - newest.time >= options.stale_after,
+        status=data_status(
+            newest,
+            now,
+            problem=problem,
+            share_empty=share_empty,
+            normal_delay=normal_delay,
+            stale_after=options.stale_after,
+        ),
         change=delta(readings) if current else None,
         rate=None if rate is None else round(convert(rate, unit), 2 if unit == MG_DL else 3),
         glucose_range=glucose_range(current, options.thresholds) if current else None,

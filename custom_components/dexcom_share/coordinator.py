@@ -19,7 +19,7 @@ from homeassistant.util.hass_dict import HassKey
 from .alerts import AlertEngine, AlertEvent, AlertKind
 from .analysis import age_limits, build_snapshot, merge_readings
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
-from .models import GlucoseReading, Snapshot
+from .models import SHARE_PROBLEMS, DataStatus, GlucoseReading, Snapshot
 from .options import alert_settings, display_options
 from .schedule import PollPlanner, SharePacer, read_window
 from .session import CONFIRMATION
@@ -51,6 +51,9 @@ ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
 ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
+# Data status says "waiting" until this share of an account's readings would have
+# reached Share, "delayed" after.
+NORMAL_DELAY_SHARE: Final = 0.9
 # An entry held back by the pacer this long past its planned read reads anyway: the
 # pacer lets every entry through sooner (30 entries' logins take 30 s), so this only
 # happens if it fails, and a stopped entry is worse than a few more requests in a second.
@@ -256,21 +259,33 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._plan(when, cap=False)
         self._update_issues(now)
         self._remember(at_once=err.retry_after is not None or isinstance(err, ShareAuthError))
+        failure: UpdateFailed | ConfigEntryAuthFailed = _translated(err)
         if isinstance(err, ShareAuthError) and err.retry_after is None:
-            raise ConfigEntryAuthFailed(
+            failure = ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        return self._failed_update(_translated(err), held, now)
+            )
+            if self._published is None:
+                # Set up all the same: Data status says why no reading comes, and the
+                # alerts (no data among them) keep watching while the user is asked.
+                self.config_entry.async_start_reauth(self.hass)
+        failure.__cause__ = err
+        return self._failed_update(failure, held, now)
 
     def _failed_update(
-        self, failure: UpdateFailed, held: tuple[GlucoseReading, ...], now: datetime
+        self,
+        failure: UpdateFailed | ConfigEntryAuthFailed,
+        held: tuple[GlucoseReading, ...],
+        now: datetime,
     ) -> Snapshot:
         """Raise the failure, except at start-up: then the entities come up with what is held.
 
         They show the last reading only while it is current and say "Data stale"
         otherwise, while the next poll follows the planner (and any wait Share asked for).
+        Either way Data status says at once why nothing new comes.
         """
-        if self._published is not None:
+        if (published := self._published) is not None:
+            self.data = self._publish(published.readings, published.new, now)
+            self.async_update_listeners()
             raise failure
         LOGGER.warning(
             "Dexcom Share is not available at start-up (%s); the next try is planned in %s s",
@@ -294,6 +309,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             now=now,
             history=self.state.history,
             sensor_started=None if started is None else _epoch_to_utc(started),
+            problem=self._share_problem(now),
+            share_empty=self.state.no_data_since is not None,
+            normal_delay=self._normal_delay(),
         )
         self._watch_ages(snapshot)
         self._published = snapshot
@@ -418,7 +436,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         binary sensor turns on. The new timer is known before the old one goes, so
         nothing that fails can leave an old value posing as current.
         """
-        upcoming = [when for when in age_limits(snapshot) if when > snapshot.at]
+        upcoming = [
+            when for when in age_limits(snapshot, self._normal_delay()) if when > snapshot.at
+        ]
         if self._closed:
             upcoming = []
         cancel = self._cancel_aging
@@ -463,7 +483,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """Bring the alerts up to `now`, deliver their events and plan the next moment."""
         if not self._alerts_started or self._closed or self._published is None:
             return
-        events = self.alerts.evaluate(now, self._published.readings, self._no_data_reason(now))
+        status = self._published.status
+        reason = str(status) if status in (*SHARE_PROBLEMS, DataStatus.NO_READINGS) else None
+        events = self.alerts.evaluate(now, self._published.readings, reason)
         self._alerts_changed(events)
         due = self.alerts.next_due(now)
         cancel = self._cancel_alert_timer
@@ -490,19 +512,21 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             for listener in list(self._alert_listeners):
                 listener(event)
 
-    def _no_data_reason(self, now: datetime) -> str | None:
-        """Why no reading arrives, when known (for the no-data alert's text)."""
+    def _share_problem(self, now: datetime) -> DataStatus | None:
+        """The known cause, if any, that keeps Share's readings from coming now."""
         if self.state.guard.paused_until > now.timestamp() or self._failure == "locked":
-            return "locked"
+            return DataStatus.LOCKED
         if self.state.not_before > now.timestamp():
-            return "rate_limited"
+            return DataStatus.RATE_LIMITED
         if self._failure == "auth":
-            return "login_rejected"
+            return DataStatus.LOGIN_REJECTED
         if self._failure is not None:
-            return "share_unreachable"
-        if self.state.no_data_since is not None:
-            return "no_readings"
+            return DataStatus.SHARE_UNREACHABLE
         return None
+
+    def _normal_delay(self) -> timedelta:
+        """How late after its period a reading usually reaches Share, for this account."""
+        return timedelta(seconds=self.planner.delays.quantile(NORMAL_DELAY_SHARE))
 
     def _current_value(self) -> int | None:
         current = self._published.current if self._published else None

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from .report import GlucoseReport
@@ -31,6 +31,8 @@ class GlucoseReading:
     time: datetime
     value: int
     trend: Trend | None
+    from_fallback: bool = False
+    """Taken from the fallback glucose sensor while Share had nothing new, not from Share."""
 
 
 class GlucoseRange(StrEnum):
@@ -41,6 +43,36 @@ class GlucoseRange(StrEnum):
     IN_RANGE = "in_range"
     HIGH = "high"
     URGENT_HIGH = "urgent_high"
+
+
+class DataStatus(StrEnum):
+    """Why the glucose value shows what it shows: a known cause first, then the age."""
+
+    CURRENT = "current"
+    """The newest reading is less than a reading period old."""
+    WAITING = "waiting"
+    """The next reading is due, within this account's normal upload delay."""
+    DELAYED = "delayed"
+    """Later than the normal upload delay, not yet stale."""
+    STALE = "stale"
+    """Share answers, but the newest reading is older than the stale time."""
+    NO_READINGS = "no_readings"
+    """Share answers, but holds no reading of the last 24 hours."""
+    SHARE_UNREACHABLE = "share_unreachable"
+    RATE_LIMITED = "rate_limited"
+    LOGIN_REJECTED = "login_rejected"
+    LOCKED = "locked"
+    FALLBACK = "fallback"
+    """The glucose value is the fallback sensor's: Share has had nothing new for 10 min."""
+
+
+SHARE_PROBLEMS: Final = (
+    DataStatus.LOCKED,
+    DataStatus.RATE_LIMITED,
+    DataStatus.LOGIN_REJECTED,
+    DataStatus.SHARE_UNREACHABLE,
+)
+"""Known causes that keep Share's readings from coming, most telling first."""
 
 
 class SensorLimit(StrEnum):
@@ -109,6 +141,7 @@ class Snapshot:
     current: GlucoseReading | None
     """The newest reading while it is less than 15 minutes old."""
     data_stale: bool
+    status: DataStatus
     change: int | None
     rate: float | None
     glucose_range: GlucoseRange | None

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, auto
 from typing import Any, Final, override
 
@@ -13,15 +13,16 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, UnitOfBloodGlucoseConcentration
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .alerts import AlertKind
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareAlertEntity, DexcomShareEntity
-from .models import DailySummary, GlucoseRange, SensorLimit, Snapshot, Trend
+from .models import DailySummary, DataStatus, GlucoseRange, SensorLimit, Snapshot, Trend
 from .report import GlucoseReport
 from .session import SensorSession
 
@@ -318,6 +319,7 @@ async def async_setup_entry(
         [
             *(DexcomShareSensor(entry.runtime_data, description) for description in SENSORS),
             DexcomShareActiveAlert(entry.runtime_data),
+            DexcomShareDataStatus(entry.runtime_data),
         ]
     )
 
@@ -374,6 +376,64 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
         if (attributes_fn := self.entity_description.attributes_fn) is None:
             return None
         return attributes_fn(self.coordinator.data)
+
+
+class DexcomShareDataStatus(DexcomShareEntity, SensorEntity):
+    """Why the glucose value shows what it shows; always available, since it says why.
+
+    The time since the newest reading is an attribute, kept to the minute.
+    """
+
+    _attr_translation_key = "data_status"
+    _attr_device_class = SensorDeviceClass.ENUM
+    # It changes every minute: not worth a database row each time.
+    _unrecorded_attributes = frozenset({"minutes_since_reading"})
+
+    def __init__(self, coordinator: DexcomShareCoordinator) -> None:
+        """One per account, on its device."""
+        super().__init__(coordinator, "data_status")
+        self._attr_options = [status.value for status in DataStatus]
+
+    @property
+    @override
+    def available(self) -> bool:
+        return True
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Count the minutes since the newest reading as they pass."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_track_time_interval(self.hass, self._minute_passed, timedelta(minutes=1))
+        )
+
+    @callback
+    def _minute_passed(self, _: datetime) -> None:
+        shown = self.hass.states.get(self.entity_id)
+        if shown is None or shown.attributes.get("minutes_since_reading") != (
+            self._minutes_since_reading()
+        ):
+            self.async_write_ha_state()
+
+    def _minutes_since_reading(self) -> int | None:
+        newest = self.coordinator.data.newest
+        if newest is None:
+            return None
+        return max(0, int((dt_util.utcnow() - newest.time).total_seconds() // 60))
+
+    @property
+    @override
+    def native_value(self) -> str:
+        return self.coordinator.data.status.value
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        newest = self.coordinator.data.newest
+        return {
+            "last_reading": newest.time.isoformat() if newest else None,
+            "minutes_since_reading": self._minutes_since_reading(),
+        }
 
 
 NO_ALERT: Final = "none"
