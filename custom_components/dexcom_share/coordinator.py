@@ -205,8 +205,12 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self.planner.observe(now, [reading.time for reading in added])
         self._plan(self.planner.next_poll(newest, now))
         self.state.not_before = 0.0
+        # The read covered the newest reading held: an empty answer means Share holds
+        # none of the last 24 hours any more (sharing off), unless that reading is
+        # stamped ahead of the clock, where Share's window may not reach.
+        share_empty = not fetched and (previous is None or previous <= now)
         self.state.no_data_since = (
-            None if readings else (self.state.no_data_since or now.timestamp())
+            (self.state.no_data_since or now.timestamp()) if share_empty else None
         )
         self._generation += 1
         new = tuple(reading for reading in added if reading.time >= self._events_from)

@@ -50,7 +50,7 @@ class EntryState:
     not_before: float = 0.0
     """Epoch seconds before which Share asked not to be asked again (Retry-After)."""
     no_data_since: float | None = None
-    """Epoch seconds since when Share has answered without any reading."""
+    """Epoch seconds since when Share has answered without any reading of 24 hours."""
     sensor_started: float | None = None
     """Epoch seconds the user pressed "Sensor replaced"."""
     alerts: dict[str, Any] | None = None
