@@ -636,6 +636,12 @@ const done = arguments[arguments.length - 1];
        card.targetRange(card.rememberedRange('e2e-device', null), 'mg/dL').high, 160);
   window.localStorage.removeItem('dexcom-share-card:range:e2e-device');
   same('no reading time', card.ageText(NaN, 'en', false), '');
+  same('a cause in words', card.statusWords({state: 'share_unreachable'}, 'Share unreachable'),
+       'Share unreachable');
+  same('the fallback on show', card.statusWords({state: 'fallback'}, 'Fallback'), 'Fallback');
+  same('current says no more than the age', card.statusWords({state: 'current'}, 'Current'), '');
+  same('stale says no more than "No data for"', card.statusWords({state: 'stale'}, 'Stale'), '');
+  same('no status entity (older version)', card.statusWords(undefined, ''), '');
   const minute = 60000;
   const held = card.sparkline(
     [{t: 0, s: '100'}, {t: 20 * minute, s: '120'}], 0, 60 * minute,

@@ -14,7 +14,10 @@ const ROLES = {
   range: "glucose_range",
   time: "reading_time",
   alert: "active_alert",
+  status: "data_status",
 };
+// Data status says nothing the value or its age does not already say in these states.
+const QUIET_STATUSES = new Set(["current", "waiting", "stale"]);
 // What the card's Snooze button asks for, in minutes.
 const CARD_SNOOZE_MINUTES = 30;
 // Home Assistant's own conversion factor (glucose molar mass / 10).
@@ -230,6 +233,16 @@ export function ageText(ageMs, language, stale) {
   if (minutes < 1 && !stale) return localize(language, "just_now");
   const key = stale ? "no_data_for_minutes" : "ago_minutes";
   return localize(language, key, { n: number.format(minutes) });
+}
+
+/**
+ * Data status in the user's words (`formatted`, Home Assistant's translation of the
+ * state) when it says why: Share unreachable, a login rejected, a reading delayed, the
+ * fallback sensor on show. Empty when the value and its age say it all.
+ */
+export function statusWords(statusState, formatted) {
+  if (!isAvailable(statusState) || QUIET_STATUSES.has(statusState.state)) return "";
+  return formatted;
 }
 
 /** A glucose value in `unit`, whichever unit it was recorded in (history spans unit changes). */
@@ -565,6 +578,7 @@ const STYLES = `
     color: var(--secondary-text-color); font-size: 0.95rem;
   }
   .delta { font-variant-numeric: tabular-nums; color: var(--primary-text-color); }
+  .status { font-weight: 500; color: var(--warning-color, #ffa600); }
   .stale-text {
     font-size: clamp(1.3rem, 7cqi, 2rem); font-weight: 500; line-height: 1.2;
     color: var(--primary-text-color);
@@ -886,6 +900,9 @@ function defineElements() {
       const range = targetRange(this._ranges[deviceId], unit);
       const readingTime = isAvailable(states.time) ? Date.parse(states.time.state) : null;
       const age = readingTime === null ? null : ageText(Date.now() - readingTime, language, !live);
+      const status = states.status
+        ? statusWords(states.status, hass.formatEntityState(states.status))
+        : "";
       const spoken = [name];
       const head = [];
       if (config.show_name) head.push(`<span class="name">${escape(name)}</span>`);
@@ -921,11 +938,19 @@ function defineElements() {
           metaParts.push(`<span class="age">${escape(age)}</span>`);
           spoken.push(age);
         }
+        if (status) {
+          metaParts.push(`<span class="status">${escape(status)}</span>`);
+          spoken.push(status);
+        }
         meta = metaParts.join("");
       } else {
         const text = age ?? localize(language, "no_data");
         reading = `<span class="stale-text age">${escape(text)}</span>`;
         spoken.push(text);
+        if (status) {
+          meta = `<span class="status">${escape(status)}</span>`;
+          spoken.push(status);
+        }
       }
       const banner = alertBanner(hass, states.alert, language);
       if (banner) spoken.push(banner.spoken);
