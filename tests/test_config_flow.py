@@ -53,6 +53,47 @@ async def test_user_flow_creates_entry(
     assert result["result"].unique_id == ACCOUNT_ID
 
 
+async def test_share_without_readings_says_so_then_checks_again(
+    hass: HomeAssistant, account: Account
+) -> None:
+    """Share off: the flow says so before adding; checking again after turning it on adds."""
+    account.share_enabled = False
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "no_readings"
+    assert result["menu_options"] == ["check_again", "add_anyway"]
+    assert result["description_placeholders"] == {CONF_USERNAME: USERNAME}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "check_again"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "no_readings"
+    account.share_enabled = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "check_again"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == user_input()
+    assert result["result"].unique_id == ACCOUNT_ID
+
+
+async def test_share_without_readings_can_be_added_anyway(
+    hass: HomeAssistant, account: Account
+) -> None:
+    """The user adds the account without readings; Data status says so once it is set up."""
+    account.share_enabled = False
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input())
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "add_anyway"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == USERNAME
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.dexcom_jane_sharer_data_status").state == "no_readings"
+
+
 async def test_account_id_login_skips_username_step(
     hass: HomeAssistant, share: ShareSimulator, account: Account
 ) -> None:

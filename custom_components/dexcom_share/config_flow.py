@@ -1,6 +1,7 @@
 """Config, reauthentication and options flows for Dexcom Share."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 import time
 from typing import Any
 
@@ -109,51 +110,65 @@ def _without_password(values: Mapping[str, Any] | None) -> dict[str, Any] | None
     return {key: value for key, value in values.items() if key != CONF_PASSWORD}
 
 
-def _check_credentials(client: ShareClient) -> str:
-    """Log in and read once, as setup will; return the account ID."""
+@dataclass(frozen=True, slots=True)
+class LoginCheck:
+    """What checking a login found: the account ID, or the form errors to show."""
+
+    account_id: str | None
+    errors: dict[str, str]
+    has_readings: bool = False
+    """Share holds at least one reading of the last 24 hours."""
+
+
+def _check_credentials(client: ShareClient) -> tuple[str, bool]:
+    """Log in and read once, as setup will: the account ID, and whether it has readings."""
     account_id = client.login()
-    client.read(minutes=10, max_count=1)
-    return account_id
+    return account_id, client.newest_reading() is not None
 
 
 async def _validate(
     hass: HomeAssistant, data: Mapping[str, Any], state: EntryState | None = None
-) -> tuple[str | None, dict[str, str]]:
-    """The account ID, or the form errors to show.
+) -> LoginCheck:
+    """Log in and read once; what that found.
 
     For an existing entry (`state`), nothing is sent while Share asked to wait or a
     lockout pause runs, and what Share answers is remembered as for the entry's own
     polls. The login was typed by the user, so it is tried even if rejected before.
     """
     if state is not None and state.not_before > time.time():
-        return None, {"base": "share_asked_to_wait"}
+        return LoginCheck(None, {"base": "share_asked_to_wait"})
     guard = state.guard if state is not None else None
     client = ShareClient(
         data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard, typed=True
     )
     try:
-        account_id = await hass.async_add_executor_job(_check_credentials, client)
+        account_id, has_readings = await hass.async_add_executor_job(_check_credentials, client)
     except ShareAuthError:
-        return None, {"base": "invalid_auth"}
+        return LoginCheck(None, {"base": "invalid_auth"})
     except ShareLockedError:
-        return None, {"base": "account_locked"}
+        return LoginCheck(None, {"base": "account_locked"})
     except ShareError as err:
         if state is not None and isinstance(err, ShareConnectionError) and err.retry_after:
             state.not_before = time.time() + err.retry_after
-        return None, {"base": "cannot_connect"}
+        return LoginCheck(None, {"base": "cannot_connect"})
     except Exception:  # noqa: BLE001 - the flow must show an error, not crash
         LOGGER.exception("Unexpected error while checking the Share login")
-        return None, {"base": "unknown"}
+        return LoginCheck(None, {"base": "unknown"})
     finally:
         if state is not None:
             state.schedule_save(at_once=True)
-    return account_id, {}
+    return LoginCheck(account_id, {}, has_readings)
 
 
 class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Dexcom Share account."""
 
     VERSION = 1
+
+    def __init__(self) -> None:
+        """Nothing checked yet."""
+        self._login: dict[str, Any] = {}
+        """The login checked, kept while the user decides on an account without readings."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the sharer's Dexcom login and region."""
@@ -163,11 +178,15 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
             if self._configured(user_input[CONF_USERNAME], user_input[CONF_REGION]):
                 # The same login again: sending it could only extend a lockout.
                 return self.async_abort(reason="already_configured")
-            account_id, errors = await _validate(self.hass, user_input)
-            if account_id is not None:
-                await self.async_set_unique_id(account_id)
+            check = await _validate(self.hass, user_input)
+            errors = check.errors
+            if check.account_id is not None:
+                await self.async_set_unique_id(check.account_id)
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(title=user_input[CONF_USERNAME], data=user_input)
+                self._login = user_input
+                if not check.has_readings:
+                    return await self.async_step_no_readings()
+                return await self.async_step_add_anyway()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -175,6 +194,28 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def async_step_no_readings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Share accepted the login but holds no reading: say why, before adding it."""
+        return self.async_show_menu(
+            step_id="no_readings",
+            menu_options=["check_again", "add_anyway"],
+            description_placeholders={CONF_USERNAME: self._login[CONF_USERNAME]},
+        )
+
+    async def async_step_check_again(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Log in and read again, after the user turned Share on or checked the sensor."""
+        return await self.async_step_user(dict(self._login))
+
+    async def async_step_add_anyway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Create the entry (Data status says "No readings on Share" until some arrive)."""
+        return self.async_create_entry(title=self._login[CONF_USERNAME], data=self._login)
 
     def _configured(
         self, login: str, region: str, other_than: DexcomShareConfigEntry | None = None
@@ -242,10 +283,10 @@ class DexcomShareConfigFlow(ConfigFlow, domain=DOMAIN):
             # Another entry's login: sending it could extend that entry's lockout.
             return self.async_abort(reason="already_configured"), {}
         state = await async_entry_state(self.hass, entry.entry_id)
-        account_id, errors = await _validate(self.hass, data, state)
-        if account_id is None:
-            return None, errors
-        await self.async_set_unique_id(account_id)
+        check = await _validate(self.hass, data, state)
+        if check.account_id is None:
+            return None, check.errors
+        await self.async_set_unique_id(check.account_id)
         self._abort_if_unique_id_mismatch(reason="wrong_account")
         return self.async_update_reload_and_abort(entry, data_updates=updates), {}
 

@@ -520,6 +520,11 @@ class ShareClient:
             reverse=True,
         )
 
+    def newest_reading(self) -> GlucoseReading | None:
+        """The newest reading of Share's whole 24 hours, if it holds any (one request)."""
+        readings = self.read(MAX_MINUTES, 1)
+        return readings[0] if readings else None
+
     def _login(self) -> _GuardedDexcom:
         """Create a session, unless the guard says a login now could only do harm."""
         self.guard.check(self._credentials, typed=self._typed)
