@@ -128,6 +128,12 @@ class _Handler(BaseHTTPRequestHandler):
         newest = max(r.time for r in account.readings if r.time <= now)
         return {"account_id": account.account_id, "newest_reading": newest}
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header by the simulated service's clock (it may differ from the host's)."""
+        return super().date_time_string(
+            self.server.state.clock() if timestamp is None else timestamp
+        )
+
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)

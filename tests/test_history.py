@@ -370,3 +370,17 @@ def test_a_clock_two_days_behind_keeps_readings_stamped_ahead_of_it() -> None:
     assert len(behind) == 865
     ahead, _ = history.merged([], NOW + timedelta(days=365))
     assert len(ahead) == 865
+
+
+def test_pruning_paused_keeps_even_what_retention_would_drop() -> None:
+    """With the clock known wrong, nothing ages out; the bound on size still holds."""
+    old = [
+        GlucoseReading(NOW - RETENTION - timedelta(days=1, minutes=5 * n), 100, None)
+        for n in range(3)
+    ]
+    history, _ = ReadingHistory().merged(old, NOW - RETENTION - timedelta(days=1))
+    new = [GlucoseReading(NOW, 120, None)]
+    paused, added = history.merged(new, NOW, prune=False)
+    assert (len(paused), added) == (4, 1)
+    pruned, _ = history.merged(new, NOW)
+    assert len(pruned) == 1

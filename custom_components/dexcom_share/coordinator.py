@@ -48,7 +48,12 @@ ISSUE_LOCKED: Final = "account_locked"
 ISSUE_NO_DATA: Final = "no_recent_data"
 ISSUE_WAIT: Final = "share_asked_to_wait"
 ISSUE_SENSOR_EXPIRES: Final = "sensor_expires_soon"
-ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES)
+ISSUE_CLOCK: Final = "clock_off"
+ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES, ISSUE_CLOCK)
+# Home Assistant's clock further than this from Share's (its answers' Date header) is
+# worth a repair issue, and stops the history's pruning: readings stamped now would
+# look more than a few minutes old or ahead, and beyond 5 minutes ahead are not taken.
+CLOCK_TOLERANCE: Final = timedelta(minutes=3)
 ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
 PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # Data status says "waiting" until this share of an account's readings would have
@@ -195,7 +200,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         now = dt_util.utcnow()
         self._failure = None
         readings, added = merge_readings(held, fetched, now)
-        self.state.history, changed = self.state.history.merged(fetched, now)
+        self.state.history, changed = self.state.history.merged(
+            fetched, now, prune=not self._clock_off()
+        )
         if changed:
             self.state.schedule_history_save()
         first_load = not self._loaded
@@ -390,6 +397,15 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 ir.IssueSeverity.WARNING,
                 expires=_local_time(session.expires) if session else "",
             )
+        offset = self.client.stats.clock_offset or 0.0
+        self._set_issue(
+            ISSUE_CLOCK,
+            self._clock_off(),
+            ir.IssueSeverity.ERROR,
+            # Share's clock ahead of ours: ours is behind.
+            "clock_behind" if offset > 0 else "clock_ahead",
+            minutes=str(round(abs(offset) / 60)),
+        )
         self._set_issue(
             ISSUE_WAIT,
             wait > LONG_WAIT.total_seconds(),
@@ -397,8 +413,18 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             until=_local_time(_epoch_to_utc(self.state.not_before)),
         )
 
+    def _clock_off(self) -> bool:
+        """Whether Home Assistant's clock is further from Share's than the tolerance."""
+        offset = self.client.stats.clock_offset
+        return offset is not None and abs(offset) > CLOCK_TOLERANCE.total_seconds()
+
     def _set_issue(
-        self, kind: str, present: bool, severity: ir.IssueSeverity, **placeholders: str
+        self,
+        kind: str,
+        present: bool,
+        severity: ir.IssueSeverity,
+        translation_key: str | None = None,
+        **placeholders: str,
     ) -> None:
         identifier = issue_id(kind, self.config_entry.entry_id)
         if not present:
@@ -410,7 +436,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             identifier,
             is_fixable=False,
             severity=severity,
-            translation_key=kind,
+            translation_key=translation_key or kind,
             translation_placeholders={"title": self.config_entry.title, **placeholders},
         )
 

@@ -47,6 +47,7 @@ async def async_get_config_entry_diagnostics(
             for kind, count in coordinator.errors.items()
         },
         "requests": coordinator.client.stats.as_dict(),
+        "share_clock_ahead_s": coordinator.client.stats.clock_offset,
         "logins": {
             "failed": guard.failed_logins,
             "lockouts_in_a_row": guard.lockouts,

@@ -191,7 +191,7 @@ class ReadingHistory:
         return None
 
     def merged(
-        self, readings: Iterable[GlucoseReading], now: datetime
+        self, readings: Iterable[GlucoseReading], now: datetime, *, prune: bool = True
     ) -> tuple[ReadingHistory, int]:
         """These readings plus `readings`, and how many of those were not held as they are.
 
@@ -200,7 +200,8 @@ class ReadingHistory:
         39-401 mg/dL, are not taken. Retention follows the readings' own timeline, not
         the clock: what ages out is what is older than the retention before the newest
         reading (or before `now`, if that is earlier), so a clock days behind or a year
-        ahead never deletes a stored reading. Beyond `MAX_READINGS` the oldest go. With
+        ahead never deletes a stored reading; with `prune` off (a clock known to be
+        wrong) nothing ages out at all. Beyond `MAX_READINGS` the oldest go. With
         nothing added and nothing aged out, the same object comes back, so nothing needs
         saving.
 
@@ -216,6 +217,8 @@ class ReadingHistory:
                 incoming[time] = (reading.value, trend_code)
         newest_reading = max([*incoming, *self._times[-1:]], default=_epoch(now))
         oldest = math.ceil(min(now.timestamp(), newest_reading) - RETENTION.total_seconds())
+        if not prune:
+            oldest = min(oldest, self._times[0]) if self else oldest
         incoming = {time: held for time, held in incoming.items() if time >= oldest}
         changes = {time: held for time, held in incoming.items() if self._held(time) != held}
         keep_from = bisect_left(self._times, oldest)

@@ -44,6 +44,8 @@ MAX_LOCKOUT_PAUSE: Final = 60 * 60.0
 # correct one), then never again until the user enters credentials.
 AUTH_RETRY_DELAY: Final = 10 * 60.0
 LATENCY_SAMPLES: Final = 20
+# Share's clock is judged by the median of this many answers' Date headers.
+CLOCK_SAMPLES: Final = 5
 # A longer Retry-After is taken for a day (a server's mistake must not stop polling for good).
 MAX_RETRY_AFTER: Final = 24 * 3600.0
 
@@ -186,6 +188,25 @@ class RequestStats:
         self._requests: dict[str, int] = {}
         self._failures: dict[str, int] = {}
         self._latencies: dict[str, deque[float]] = {}
+        self._clock_offsets: deque[float] = deque(maxlen=CLOCK_SAMPLES)
+
+    def record_clock(self, date_header: str | None) -> None:
+        """Note how far Share's clock (an answer's `Date` header) is from ours."""
+        try:
+            theirs = parsedate_to_datetime(date_header or "").timestamp()
+        except TypeError, ValueError, OverflowError:
+            return
+        with self._lock:
+            self._clock_offsets.append(theirs - time.time())
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Seconds Share's clock is ahead of ours (negative: behind); None before an answer.
+
+        Whole seconds at best: the header has no fractions, and the answer took a while.
+        """
+        with self._lock:
+            return statistics.median(self._clock_offsets) if self._clock_offsets else None
 
     def record(self, endpoint: str, seconds: float, *, failed: bool) -> None:
         """Count one request and keep its latency."""
@@ -269,6 +290,7 @@ class _GuardedDexcom(Dexcom):
             raise ShareConnectionError(f"{name}: {type(err).__name__}") from None
         finally:
             self.stats.record(name, time.perf_counter() - started, failed=failed)
+        self.stats.record_clock(response.headers.get("Date"))
         retry_after = _retry_after(response.headers.get("Retry-After"))
         try:
             body = response.json()
