@@ -72,7 +72,9 @@ def test_status_rules(
         stale_after=stale_after,
     )
     age = None if newest is None else NOW - newest.time
-    fallback_on_show = newest is not None and from_fallback and age is not None and age < STALE_AFTER
+    fallback_on_show = (
+        newest is not None and from_fallback and age is not None and age < STALE_AFTER
+    )
     if fallback_on_show:
         assert found is DataStatus.FALLBACK
     elif problem is not None:
