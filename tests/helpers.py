@@ -82,8 +82,12 @@ async def advance_by_seconds(
 
 
 def form_defaults(result: FlowResult) -> dict[str, Any]:
-    """What a form shows before the user changes anything."""
-    return {marker.schema: marker.default() for marker in result["data_schema"].schema}
+    """What a form shows before the user changes anything (fields without a default left out)."""
+    return {
+        marker.schema: marker.default()
+        for marker in result["data_schema"].schema
+        if callable(marker.default)
+    }
 
 
 async def finish_options(hass: HomeAssistant, result: FlowResult) -> FlowResult:
