@@ -67,3 +67,31 @@ async def test_only_offered_choices(
             result["flow_id"], {**FIRST_STEP, field: value}
         )
     assert "sensor_type" not in init_integration.options
+
+
+async def test_fallback_sensor_chosen_refused_if_own_and_cleared(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Any glucose sensor but the account's own; cleared in the form, it is gone."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    own = f"sensor.{PREFIX}_glucose_value"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FIRST_STEP, "fallback_sensor": own}
+    )
+    assert result["errors"] == {"fallback_sensor": "fallback_is_own"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**FIRST_STEP, "fallback_sensor": "sensor.libre_glucose"}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], defaults(result))
+    result = await finish_options(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options["fallback_sensor"] == "sensor.libre_glucose"
+
+    # Shown again as chosen; cleared (left out of the form), it is dropped.
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    (marker,) = [m for m in result["data_schema"].schema if m.schema == "fallback_sensor"]
+    assert marker.description == {"suggested_value": "sensor.libre_glucose"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], FIRST_STEP)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], defaults(result))
+    await finish_options(hass, result)
+    assert "fallback_sensor" not in init_integration.options

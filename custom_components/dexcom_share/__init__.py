@@ -35,6 +35,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) 
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.start_alerts()
+    coordinator.follow_fallback()
     return True
 
 

@@ -346,7 +346,10 @@ def render_agp_png(profile: GlucoseProfile, unit: str, title: str) -> bytes:
     first = report.start.astimezone(profile.time_zone).date().isoformat()
     last = report.end.astimezone(profile.time_zone).date().isoformat()
     canvas.text((20, 16), f"{title}: glucose profile, {report.days} days", 30)
-    canvas.text((20, 56), f"{first} to {last}, {report.readings} readings", 20, MUTED)
+    caption = f"{first} to {last}, {report.readings} readings"
+    if report.from_fallback:
+        caption += f" ({report.from_fallback} from the fallback sensor)"
+    canvas.text((20, 56), caption, 20, MUTED)
     _draw_chart(canvas, profile, unit)
     _draw_panel(canvas, report, unit)
     canvas.text(

@@ -4,6 +4,7 @@ Pure functions over readings (newest first, mg/dL as Share sends them), so each
 formula is tested on crafted traces. None of this is for treatment decisions.
 """
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 import statistics
@@ -13,7 +14,7 @@ from homeassistant.const import UnitOfBloodGlucoseConcentration
 from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverter
 
 from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, STALE_AFTER
-from .history import ReadingHistory
+from .history import SLOT, ReadingHistory
 from .models import (
     DailySummary,
     DataStatus,
@@ -59,9 +60,22 @@ def merge_readings(
 
     One reading per timestamp (to the second), none more than `MAX_CLOCK_AHEAD` in the future and none
     older than 24 hours; `added` holds each timestamp not held before that is kept,
-    once, however often Share repeated it.
+    once, however often Share repeated it. A reading of Share's replaces a fallback
+    reading held within `SLOT` seconds of it (the same 5-minute slot).
     """
-    by_second = {_second(reading): reading for reading in held}
+    fetched = list(fetched)
+    share_seconds = sorted(_second(reading) for reading in fetched if not reading.from_fallback)
+
+    def replaced(reading: GlucoseReading) -> bool:
+        second = _second(reading)
+        index = bisect_left(share_seconds, second - SLOT)
+        return index < len(share_seconds) and share_seconds[index] <= second + SLOT
+
+    by_second = {
+        _second(reading): reading
+        for reading in held
+        if not (reading.from_fallback and replaced(reading))
+    }
     by_second |= {_second(reading): reading for reading in fetched}
     kept = tuple(
         sorted(
@@ -85,8 +99,16 @@ def is_beyond_sensor(reading: GlucoseReading) -> bool:
 
 
 def previous_reading(readings: Sequence[GlucoseReading]) -> GlucoseReading | None:
-    """The reading before the newest, if it is the one just before it (no gap)."""
-    if len(readings) < 2 or readings[0].time - readings[1].time > MAX_STEP:
+    """The reading before the newest, if it is the one just before it (no gap).
+
+    Readings of two sources (Share and the fallback sensor) are not compared: two
+    devices differ by more than glucose changes in 5 minutes.
+    """
+    if (
+        len(readings) < 2
+        or readings[0].time - readings[1].time > MAX_STEP
+        or readings[0].from_fallback != readings[1].from_fallback
+    ):
         return None
     return readings[1]
 
@@ -142,6 +164,8 @@ def _fit(readings: Sequence[GlucoseReading]) -> tuple[datetime, float, float] | 
             break
         if window and window[-1].time - reading.time > MAX_STEP:
             break
+        if reading.from_fallback != newest.from_fallback:
+            break
         window.append(reading)
     if (
         len(window) < MIN_PREDICTION_READINGS
@@ -196,6 +220,7 @@ def daily_summary(
     mean = statistics.fmean(values)
     return DailySummary(
         readings=count,
+        from_fallback=sum(reading.from_fallback for reading in readings),
         time_in_range=round(100 * (count - below - above) / count, 1),
         time_below_range=round(100 * below / count, 1),
         time_above_range=round(100 * above / count, 1),

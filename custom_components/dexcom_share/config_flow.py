@@ -11,6 +11,8 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -33,6 +35,7 @@ from .alerts import (
 from .const import (
     CONF_ALERTS_ON,
     CONF_ESCALATE_MINUTES,
+    CONF_FALLBACK,
     CONF_HIGH_MINUTES,
     CONF_NO_DATA_MINUTES,
     CONF_RATE,
@@ -60,6 +63,7 @@ from .options import (
     RATE,
     alert_settings,
     entered_thresholds,
+    fallback_sensor,
     finite_number,
     glucose_unit,
     report_days,
@@ -325,11 +329,20 @@ class DexcomShareOptionsFlow(OptionsFlow):
         options = self.config_entry.options
         errors: dict[str, str] = {}
         if user_input is not None:
+            own = {
+                entity.entity_id
+                for entity in er.async_entries_for_config_entry(
+                    er.async_get(self.hass), self.config_entry.entry_id
+                )
+            }
             if finite_number(user_input[CONF_STALE_MINUTES]) is None:
                 errors[CONF_STALE_MINUTES] = "not_a_number"
+            elif user_input.get(CONF_FALLBACK) in own:
+                errors[CONF_FALLBACK] = "fallback_is_own"
             else:
+                # A fallback cleared in the form is absent from it: drop the stored one.
                 self._options = {
-                    **options,
+                    **{key: value for key, value in options.items() if key != CONF_FALLBACK},
                     **user_input,
                     CONF_REPORT_DAYS: report_days(user_input),
                 }
@@ -369,9 +382,21 @@ class DexcomShareOptionsFlow(OptionsFlow):
                         )
                     )
                 ),
+                probatio.Optional(CONF_FALLBACK): EntitySelector(
+                    EntitySelectorConfig(
+                        domain=SENSOR_DOMAIN,
+                        device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
+                    )
+                ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_FALLBACK: fallback_sensor(options)}
+            ),
+            errors=errors,
+        )
 
     async def async_step_thresholds(
         self, user_input: dict[str, Any] | None = None

@@ -32,6 +32,8 @@ CONF_NO_DATA_MINUTES: Final = "no_data_minutes"
 CONF_RATE: Final = "rate_alert"
 """mg/dL per minute for the rise and fall alerts."""
 CONF_ESCALATE_MINUTES: Final = "escalate_minutes"
+CONF_FALLBACK: Final = "fallback_sensor"
+"""The entity ID of a glucose sensor that stands in while Share has nothing new."""
 CONF_REPEAT: Final = "repeat_{}"
 """Minutes between repeats of one alert kind (formatted with the kind)."""
 THRESHOLD_KEYS: Final = (CONF_URGENT_LOW, CONF_LOW, CONF_HIGH, CONF_URGENT_HIGH)

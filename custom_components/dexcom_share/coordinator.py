@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -19,8 +22,16 @@ from homeassistant.util.hass_dict import HassKey
 from .alerts import AlertEngine, AlertEvent, AlertKind
 from .analysis import age_limits, build_snapshot, merge_readings
 from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
+from .fallback import (
+    SHARE_QUIET_AFTER,
+    fallback_reading,
+    fallback_wanted,
+    fresh,
+    glucose_mg_dl,
+    newest_from_share,
+)
 from .models import SHARE_PROBLEMS, DataStatus, GlucoseReading, Snapshot
-from .options import alert_settings, display_options
+from .options import alert_settings, display_options, fallback_sensor
 from .schedule import PollPlanner, SharePacer, read_window
 from .session import CONFIRMATION
 from .share import (
@@ -165,6 +176,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._alert_listeners: list[Callable[[AlertEvent | None], None]] = []
         self._alerts_started = False
         self._cancel_alert_timer: CALLBACK_TYPE | None = None
+        self._fallback_seen: GlucoseReading | None = None
+        """The fallback sensor's newest reading, seen changing from one reading to another."""
+        self._cancel_fallback: CALLBACK_TYPE | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -184,7 +198,8 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 held,
                 now,
             )
-        previous = held[0].time if held else None
+        share_newest = newest_from_share(held)
+        previous = share_newest.time if share_newest else None
         window = read_window(self._read_from(previous), now)
         try:
             fetched = await self._paced_read(window.minutes, window.max_count, now)
@@ -207,8 +222,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             self.state.schedule_history_save()
         first_load = not self._loaded
         self._loaded = True
-        self.statistics.readings_added(readings, readings if first_load else added, now)
-        newest = readings[0].time if readings else None
+        from_share = tuple(reading for reading in readings if not reading.from_fallback)
+        self.statistics.readings_added(from_share, from_share if first_load else added, now)
+        newest = from_share[0].time if from_share else None
         self.planner.observe(now, [reading.time for reading in added])
         self._plan(self.planner.next_poll(newest, now))
         self.state.not_before = 0.0
@@ -364,6 +380,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """Show the new options at once: a new snapshot of the same readings."""
         now = dt_util.utcnow()
         self.alerts.settings = alert_settings(self.config_entry.options)
+        self.follow_fallback()
         if (published := self._published) is not None:
             self.data = self._publish(published.readings, published.new, now)
         self._update_issues(now)
@@ -466,9 +483,11 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         binary sensor turns on. The new timer is known before the old one goes, so
         nothing that fails can leave an old value posing as current.
         """
-        upcoming = [
-            when for when in age_limits(snapshot, self._normal_delay()) if when > snapshot.at
-        ]
+        limits = age_limits(snapshot, self._normal_delay())
+        share_newest = newest_from_share(snapshot.readings)
+        if fallback_sensor(self.config_entry.options) and share_newest is not None:
+            limits.append(share_newest.time + SHARE_QUIET_AFTER)
+        upcoming = [when for when in limits if when > snapshot.at]
         if self._closed:
             upcoming = []
         cancel = self._cancel_aging
@@ -483,10 +502,60 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     @callback
     def _reading_aged(self, now: datetime) -> None:
         self._cancel_aging = None
+        if self._take_fallback(now):
+            return
         if (published := self._published) is not None:
             self.data = self._publish(published.readings, published.new, now)
         self._update_issues(now)
         self.async_update_listeners()
+
+    @callback
+    def follow_fallback(self) -> None:
+        """Watch the fallback glucose sensor chosen in the options (none: stop watching)."""
+        if self._cancel_fallback:
+            self._cancel_fallback()
+            self._cancel_fallback = None
+        self._fallback_seen = None
+        if (entity_id := fallback_sensor(self.config_entry.options)) is not None:
+            self._cancel_fallback = async_track_state_change_event(
+                self.hass, entity_id, self._fallback_changed
+            )
+
+    @callback
+    def _fallback_changed(self, event: Event[EventStateChangedData]) -> None:
+        """A new reading, if the sensor went from one reading to another.
+
+        A state that comes after none (a restart, the sensor coming back) may be old
+        however recent its change: it waits for the sensor's next reading.
+        """
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is None or new is None:
+            return
+        before = glucose_mg_dl(old.state, old.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+        now = dt_util.utcnow()
+        reading = fallback_reading(
+            new.state, new.attributes.get(ATTR_UNIT_OF_MEASUREMENT), new.last_changed, now
+        )
+        self._fallback_seen = reading if before is not None else None
+        self._take_fallback(now)
+
+    def _take_fallback(self, now: datetime) -> bool:
+        """Show the fallback's reading while Share has nothing new; whether it was taken."""
+        seen, published = self._fallback_seen, self._published
+        if seen is None or published is None or self._closed:
+            return False
+        if not fresh(seen, now) or not fallback_wanted(published.readings, seen, now):
+            return False
+        readings, _ = merge_readings(published.readings, [seen], now)
+        self.state.history, changed = self.state.history.merged(
+            [seen], now, prune=not self._clock_off()
+        )
+        if changed:
+            self.state.schedule_history_save()
+        self.data = self._publish(readings, (), now)
+        self._update_issues(now)
+        self.async_update_listeners()
+        return True
 
     @callback
     def add_alert_listener(self, listener: Callable[[AlertEvent | None], None]) -> CALLBACK_TYPE:
@@ -594,4 +663,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         if self._cancel_alert_timer:
             self._cancel_alert_timer()
             self._cancel_alert_timer = None
+        if self._cancel_fallback:
+            self._cancel_fallback()
+            self._cancel_fallback = None
         await super().async_shutdown()

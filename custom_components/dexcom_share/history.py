@@ -34,6 +34,8 @@ SHARE_REACH: Final = timedelta(hours=24)
 """How far back Share answers: older readings missed while nobody watched are gone."""
 MAX_UNWATCHED: Final = 90
 """Spans kept where nothing was watched (one per outage of over a day)."""
+SLOT: Final = 150
+"""Seconds either side of a Share reading where a fallback reading is replaced by it."""
 STORAGE_VERSION: Final = 1
 
 # Dexcom's own trend numbers (0: none), so that stored codes never depend on the enum.
@@ -97,15 +99,18 @@ class ReadingHistory:
     read-only arrays, as are the trend codes (`TREND_CODES`, 0 for none). `unwatched`
     holds the spans nobody could see: Home Assistant, the entry or Share was away for
     longer than Share keeps readings, so a hole there says nothing about the sensor.
+    `fallback` holds the times of the readings taken from the fallback glucose sensor
+    (none, as a rule): Share's reading replaces one within `SLOT` seconds of it.
     """
 
-    __slots__ = ("_times", "_trend_codes", "_unwatched", "_values")
+    __slots__ = ("_fallback", "_times", "_trend_codes", "_unwatched", "_values")
 
     def __init__(self) -> None:
         """An empty history; `merged` and `from_dict` fill one."""
         self._times = _packed((), TIME_TYPE)
         self._values = _packed((), VALUE_TYPE)
         self._trend_codes = b""
+        self._fallback: frozenset[int] = frozenset()
         self._unwatched: tuple[tuple[int, int], ...] = ()
 
     @classmethod
@@ -114,11 +119,12 @@ class ReadingHistory:
         times: memoryview[int],
         values: memoryview[int],
         trend_codes: bytes,
+        fallback: frozenset[int] = frozenset(),
         unwatched: tuple[tuple[int, int], ...] = (),
     ) -> Self:
         history = cls()
         history._times, history._values, history._trend_codes = times, values, trend_codes
-        history._unwatched = unwatched
+        history._fallback, history._unwatched = fallback, unwatched
         return history
 
     @property
@@ -140,11 +146,17 @@ class ReadingHistory:
         """How many readings are held."""
         return len(self._times)
 
+    @property
+    def from_fallback(self) -> int:
+        """How many of the readings came from the fallback glucose sensor."""
+        return len(self._fallback)
+
     def _reading(self, index: int) -> GlucoseReading:
         return GlucoseReading(
             time=datetime.fromtimestamp(self._times[index], UTC),
             value=self._values[index],
             trend=TRENDS_BY_CODE.get(self._trend_codes[index]),
+            from_fallback=self._times[index] in self._fallback,
         )
 
     def __iter__(self) -> Iterator[GlucoseReading]:
@@ -165,9 +177,14 @@ class ReadingHistory:
 
     def since(self, start: datetime) -> ReadingHistory:
         """The readings taken at or after `start` (times and values are not copied)."""
-        index = bisect_left(self._times, math.ceil(start.timestamp()))
+        first = math.ceil(start.timestamp())
+        index = bisect_left(self._times, first)
         return self._of(
-            self._times[index:], self._values[index:], self._trend_codes[index:], self._unwatched
+            self._times[index:],
+            self._values[index:],
+            self._trend_codes[index:],
+            frozenset(time for time in self._fallback if time >= first),
+            self._unwatched,
         )
 
     def gap_start(self, since: datetime) -> datetime | None:
@@ -183,12 +200,19 @@ class ReadingHistory:
                 return datetime.fromtimestamp(self._times[index - 1], UTC)
         return None
 
-    def _held(self, time: int) -> tuple[int, int] | None:
-        """Value and trend code held for this second, if any."""
+    def _held(self, time: int) -> tuple[int, int, bool] | None:
+        """Value, trend code and whether from the fallback, held for this second, if any."""
         index = bisect_left(self._times, time)
         if index < len(self._times) and self._times[index] == time:
-            return self._values[index], self._trend_codes[index]
+            return self._values[index], self._trend_codes[index], time in self._fallback
+
         return None
+
+    def _near(self, time: int) -> Sequence[int]:
+        """The times held within `SLOT` seconds of `time`."""
+        return self._times[
+            bisect_left(self._times, time - SLOT) : bisect_right(self._times, time + SLOT)
+        ]
 
     def merged(
         self, readings: Iterable[GlucoseReading], now: datetime, *, prune: bool = True
@@ -209,12 +233,13 @@ class ReadingHistory:
         the span between them as unwatched.
         """
         newest = _epoch(now + FUTURE_TOLERANCE)
-        incoming: dict[int, tuple[int, int]] = {}
+        incoming: dict[int, tuple[int, int, bool]] = {}
         for reading in readings:
             time = _epoch(reading.time)
             if time <= newest and LOW_VALUE <= reading.value <= HIGH_VALUE:
                 trend_code = 0 if reading.trend is None else TREND_CODES[reading.trend]
-                incoming[time] = (reading.value, trend_code)
+                incoming[time] = (reading.value, trend_code, reading.from_fallback)
+        removed = self._replaced_by_share(incoming)
         newest_reading = max([*incoming, *self._times[-1:]], default=_epoch(now))
         oldest = math.ceil(min(now.timestamp(), newest_reading) - RETENTION.total_seconds())
         if not prune:
@@ -223,7 +248,7 @@ class ReadingHistory:
         changes = {time: held for time, held in incoming.items() if self._held(time) != held}
         keep_from = bisect_left(self._times, oldest)
         keep_until = len(self)
-        if not changes and keep_from == 0 and keep_until == len(self):
+        if not changes and not removed and keep_from == 0 and keep_until == len(self):
             return self, 0
         unwatched = self._unwatched
         reach = _epoch(now - SHARE_REACH)
@@ -232,27 +257,56 @@ class ReadingHistory:
         unwatched = tuple(span for span in unwatched if span[1] >= oldest)[-MAX_UNWATCHED:]
         # Readings before the oldest change are kept as they are, without unpacking.
         split = keep_until
-        if changes:
-            split = max(keep_from, min(keep_until, bisect_left(self._times, min(changes))))
+        if changes or removed:
+            first = min([*changes, *removed])
+            split = max(keep_from, min(keep_until, bisect_left(self._times, first)))
         tail = {
-            self._times[index]: (self._values[index], self._trend_codes[index])
+            self._times[index]: (
+                self._values[index],
+                self._trend_codes[index],
+                self._times[index] in self._fallback,
+            )
             for index in range(split, keep_until)
         }
+        for time in removed:
+            tail.pop(time, None)
         tail.update(changes)
         tail_times = sorted(tail)
         # Over the bound, the oldest go: first from the kept part, then from the tail.
         excess = max(0, split - keep_from + len(tail_times) - MAX_READINGS)
         head_from = keep_from + min(excess, split - keep_from)
         tail_times = tail_times[max(0, excess - (split - keep_from)) :]
+        times = _joined(self._times[head_from:split], tail_times, TIME_TYPE)
+        fallback = {time for time in self._fallback if time not in removed}
+        fallback -= {time for time, held in changes.items() if not held[2]}
+        fallback |= {time for time, held in changes.items() if held[2]}
         merged = self._of(
-            _joined(self._times[head_from:split], tail_times, TIME_TYPE),
+            times,
             _joined(
                 self._values[head_from:split], (tail[time][0] for time in tail_times), VALUE_TYPE
             ),
             self._trend_codes[head_from:split] + bytes(tail[time][1] for time in tail_times),
+            frozenset(time for time in fallback if times and time >= times[0]),
             unwatched,
         )
-        return merged, len(changes)
+        return merged, len(changes) + len(removed)
+
+    def _replaced_by_share(self, incoming: dict[int, tuple[int, int, bool]]) -> set[int]:
+        """The fallback readings held that Share's incoming readings replace.
+
+        Drops from `incoming` the fallback readings in a slot Share fills, now or before.
+        """
+        share = sorted(time for time, held in incoming.items() if not held[2])
+        removed = {
+            near for time in share for near in self._near(time) if near in self._fallback
+        } - set(incoming)
+        for time in [time for time, held in incoming.items() if held[2]]:
+            start = bisect_left(share, time - SLOT)
+            incoming_share = start < len(share) and share[start] <= time + SLOT
+            held_share = any(near not in self._fallback for near in self._near(time))
+            if incoming_share or held_share:
+                del incoming[time]
+        return removed
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-serialisable form: under 50 kB for 90 days of readings."""
@@ -264,6 +318,7 @@ class ReadingHistory:
             "steps": _encoded(list(map(sub, times[1:], times[:-1], strict=True)), STEP_TYPE),
             "values": _encoded(self._values, VALUE_TYPE),
             "trends": _encoded(self._trend_codes, TREND_TYPE),
+            "fallback": sorted(self._fallback),
             "unwatched": [list(span) for span in self._unwatched],
         }
 
@@ -296,6 +351,10 @@ class ReadingHistory:
         steps = _decoded(data["steps"], STEP_TYPE, count - 1)
         values = _decoded(data["values"], VALUE_TYPE, count)
         trend_codes = _decoded(data["trends"], TREND_TYPE, count)
+        # Written since the fallback sensor came; before, every reading was Share's.
+        fallback = frozenset(data.get("fallback", ()))
+        if not all(type(time) is int for time in fallback):
+            raise ValueError("bad fallback times")
         if (
             0 in steps
             or min(values) < LOW_VALUE
@@ -304,6 +363,8 @@ class ReadingHistory:
         ):
             raise ValueError("out of range")
         times = array(TIME_TYPE, accumulate(steps, initial=start))
+        if fallback and not fallback <= set(times):
+            raise ValueError("fallback times not among the readings")
         # Both ends must be dates (an absurd start would break every reader later).
         datetime.fromtimestamp(start, UTC)
         datetime.fromtimestamp(times[-1], UTC)
@@ -311,6 +372,7 @@ class ReadingHistory:
             memoryview(times.tobytes()).cast(TIME_TYPE),
             memoryview(values.tobytes()).cast(VALUE_TYPE),
             trend_codes.tobytes(),
+            fallback,
             unwatched,
         )
 

@@ -112,6 +112,8 @@ class DailySummary:
     """Figures over the readings of the last 24 hours."""
 
     readings: int
+    from_fallback: int
+    """Of the readings, those from the fallback glucose sensor."""
     time_in_range: float
     time_below_range: float
     time_above_range: float

@@ -26,6 +26,7 @@ from .analysis import convert
 from .const import (
     CONF_ALERTS_ON,
     CONF_ESCALATE_MINUTES,
+    CONF_FALLBACK,
     CONF_HIGH_MINUTES,
     CONF_NO_DATA_MINUTES,
     CONF_RATE,
@@ -81,6 +82,12 @@ def sensor_type(options: Mapping[str, Any]) -> SensorType:
     """The sensor model worn, which sets its lifetime and warm-up."""
     chosen = options.get(CONF_SENSOR_TYPE)
     return SensorType(chosen) if chosen in set(SensorType) else DEFAULT_SENSOR_TYPE
+
+
+def fallback_sensor(options: Mapping[str, Any]) -> str | None:
+    """The fallback glucose sensor's entity ID, if one is chosen."""
+    entity_id = options.get(CONF_FALLBACK)
+    return entity_id if isinstance(entity_id, str) and entity_id.startswith("sensor.") else None
 
 
 def report_days(options: Mapping[str, Any]) -> int:

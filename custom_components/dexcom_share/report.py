@@ -41,6 +41,8 @@ class GlucoseReport:
     readings: int
     coverage: float
     """Share of the period with CGM data: readings / (days * 288) * 100, at most 100."""
+    from_fallback: int = 0
+    """Of the readings, those from the fallback glucose sensor (not Share)."""
     time_very_low: float | None = None
     time_low: float | None = None
     time_in_range: float | None = None
@@ -103,11 +105,18 @@ def glucose_report(history: ReadingHistory, end: datetime, days: int) -> Glucose
     - GMI (%) = 3.31 + 0.02392 * mean (Bergenstal et al., Diabetes Care 2018)
     - coverage (%) = n / (days * 288) * 100, at most 100
     """
-    values = history.since(end - timedelta(days=days)).values
+    period = history.since(end - timedelta(days=days))
+    values = period.values
     count = len(values)
     coverage = round(min(100.0, 100 * count / (days * READINGS_PER_DAY)), 1)
     if count < MIN_READINGS:
-        return GlucoseReport(end=end, days=days, readings=count, coverage=coverage)
+        return GlucoseReport(
+            end=end,
+            days=days,
+            readings=count,
+            coverage=coverage,
+            from_fallback=period.from_fallback,
+        )
     counts = [0] * 5
     for value in values:
         counts[band_index(value)] += 1
@@ -119,6 +128,7 @@ def glucose_report(history: ReadingHistory, end: datetime, days: int) -> Glucose
         days=days,
         readings=count,
         coverage=coverage,
+        from_fallback=period.from_fallback,
         time_very_low=very_low,
         time_low=low,
         time_in_range=in_range,

@@ -47,6 +47,14 @@ def _daily(figure: Callable[[DailySummary], float]) -> Callable[[Snapshot], Stat
     return lambda snapshot: None if snapshot.daily is None else figure(snapshot.daily)
 
 
+def _daily_readings(snapshot: Snapshot) -> dict[str, Any]:
+    """How many readings of the last 24 hours a figure comes from, and how many from the fallback."""
+    daily = snapshot.daily
+    return (
+        {} if daily is None else {"readings": daily.readings, "from_fallback": daily.from_fallback}
+    )
+
+
 def _report(figure: Callable[[GlucoseReport], float | None]) -> Callable[[Snapshot], StateType]:
     return lambda snapshot: figure(snapshot.report)
 
@@ -60,6 +68,7 @@ def _report_period(snapshot: Snapshot) -> dict[str, Any]:
         "end": report.end,
         "sufficient": report.sufficient,
         "readings": report.readings,
+        "from_fallback": report.from_fallback,
     }
 
 
@@ -205,6 +214,7 @@ SENSORS: Final = (
         suggested_display_precision=0,
         needs=Needs.READING_IN_24_H,
         value_fn=_daily(lambda daily: daily.time_in_range),
+        attributes_fn=_daily_readings,
     ),
     DexcomShareSensorEntityDescription(
         key="time_below_range",
@@ -213,6 +223,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.time_below_range),
+        attributes_fn=_daily_readings,
         needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
@@ -223,6 +234,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.time_above_range),
+        attributes_fn=_daily_readings,
         needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
@@ -231,6 +243,7 @@ SENSORS: Final = (
         translation_key="average_glucose",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_daily(lambda daily: daily.mean),
+        attributes_fn=_daily_readings,
         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
         native_unit_of_measurement=MG_DL,
         needs=Needs.READING_IN_24_H,
@@ -243,6 +256,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         value_fn=_daily(lambda daily: daily.gmi),
+        attributes_fn=_daily_readings,
         needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
@@ -253,6 +267,7 @@ SENSORS: Final = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         value_fn=_daily(lambda daily: daily.cv),
+        attributes_fn=_daily_readings,
         needs=Needs.READING_IN_24_H,
         entity_registry_enabled_default=False,
     ),
@@ -328,7 +343,7 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
     """A sensor that shows one figure of the coordinator's snapshot."""
 
     # The report's period moves with every reading: not worth a database row each time.
-    _unrecorded_attributes = frozenset({"start", "end", "readings"})
+    _unrecorded_attributes = frozenset({"start", "end", "readings", "from_fallback"})
     entity_description: DexcomShareSensorEntityDescription
 
     def __init__(
