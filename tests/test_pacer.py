@@ -18,21 +18,22 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from hypothesis import example, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
+from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, STALE_AFTER
 from custom_components.dexcom_share.coordinator import HELD_BACK_LIMIT, PACER
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
 from custom_components.dexcom_share.schedule import PACER_GRACE, SharePacer
-from share_simulator import ShareSimulator
+from share_simulator import Fault, ShareSimulator
 from share_simulator.model import READ, LoggedRequest
 
 from .conftest import NOW, PASSWORD, readings_until, served
-from .helpers import advance, advance_by_seconds
+from .helpers import advance, advance_by_seconds, step_whole_second
 
 START = datetime(2026, 11, 21, tzinfo=UTC)
 ENTRIES = 20
@@ -350,3 +351,54 @@ async def test_twenty_entries_starting_together_stay_within_three_a_second(
         assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert all(entry.state is ConfigEntryState.NOT_LOADED for entry in entries)
+
+
+@pytest.mark.timeout(240)
+async def test_a_restart_into_429s_leaves_no_current_value_unavailable(
+    hass: HomeAssistant, share: ShareSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """20 entries restart while Share answers 429 with Retry-After 30 s (issue 26).
+
+    In whole seconds, for 40 minutes after the restart: no glucose value of any entry
+    is unavailable while the newest reading its coordinator published is under 15
+    minutes old, and every entry shows a current value again.
+    """
+    freezer.move_to(NOW)
+    entries = add_entries(hass, share, ENTRIES)
+    with patch("homeassistant.helpers.update_coordinator.randint", return_value=450_000):
+        assert await async_setup_component(hass, DOMAIN, {})
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await advance_by_seconds(hass, freezer, timedelta(minutes=10))
+        for entry in entries:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        hass.data.pop(PACER)
+        share.state.expire_sessions()
+        await advance_by_seconds(hass, freezer, timedelta(minutes=3))
+        share.state.add_fault(Fault("empty", status=429, retry_after="30", times=80))
+        for entry in entries:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        registry = er.async_get(hass)
+        values = {
+            entry.entry_id: next(
+                item.entity_id
+                for item in er.async_entries_for_config_entry(registry, entry.entry_id)
+                if str(item.unique_id).endswith("_glucose_value")
+            )
+            for entry in entries
+        }
+        end = dt_util.utcnow() + timedelta(minutes=40)
+        wrongly_unavailable = []
+        while dt_util.utcnow() < end:
+            await step_whole_second(hass, freezer, end)
+            now = dt_util.utcnow()
+            for entry in entries:
+                newest = entry.runtime_data.data.newest
+                state = hass.states.get(values[entry.entry_id])
+                assert state is not None
+                if newest and now - newest.time < STALE_AFTER and state.state == "unavailable":
+                    wrongly_unavailable.append((now, entry.title))
+    assert not share.state.faults, "the 429s were all served"
+    assert not wrongly_unavailable, wrongly_unavailable[:5]
+    assert all(hass.states.get(value).state != "unavailable" for value in values.values())
