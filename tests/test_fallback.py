@@ -26,6 +26,7 @@ from custom_components.dexcom_share.fallback import (
 )
 from custom_components.dexcom_share.history import SLOT, ReadingHistory
 from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.session import SensorType, detect_session_start
 from share_simulator import Account, Fault, Reading, ShareSimulator
 
 from .conftest import NOW
@@ -148,7 +149,7 @@ def test_share_readings_always_win(
         [GlucoseReading(start + timedelta(seconds=s), v, None) for s, v in share], NOW
     )
     held = {int(reading.time.timestamp()): reading for reading in merged}
-    for second, value in {s: v for s, v in share}.items():
+    for second, value in dict(share).items():
         time = int((start + timedelta(seconds=second)).timestamp())
         assert held[time].value == value
         assert not held[time].from_fallback
@@ -211,8 +212,10 @@ async def test_share_failing_the_fallback_fills_in_then_share_backfills(
     unit: str,
     attributes: dict[str, Any],
 ) -> None:
-    """Share down: after 10 minutes the fallback's value (converted) shows, marked; a low
-    on it sounds the alert; Share back: its readings replace the fallback's slot by slot.
+    """Share down, the fallback fills in; Share back, its backfill replaces it.
+
+    After 10 minutes the fallback's value (converted) shows, marked; a low on it
+    sounds the alert; Share back, its readings replace the fallback's slot by slot.
     """
     await set_up(hass, config_entry, freezer, unit)
     hass.states.async_set(FALLBACK, "7.0" if attributes is MMOL_L else "126", attributes)
@@ -223,10 +226,7 @@ async def test_share_failing_the_fallback_fills_in_then_share_backfills(
     shown = await feed(
         hass,
         freezer,
-        [
-            str(round(v / 18.01559, 1)) if attributes is MMOL_L else str(v)
-            for v in values_mg_dl
-        ],
+        [str(round(v / 18.01559, 1)) if attributes is MMOL_L else str(v) for v in values_mg_dl],
         attributes,
     )
     statuses = [status for _, status in shown]
@@ -331,3 +331,26 @@ def test_reading_time_is_the_change() -> None:
     changed = datetime(2026, 11, 21, 12, 3, tzinfo=UTC)
     reading = fallback_reading("100", "mg/dL", changed, changed + timedelta(minutes=2))
     assert reading == GlucoseReading(changed, 100, None, from_fallback=True)
+
+
+def test_the_sensor_session_is_found_in_shares_readings_alone() -> None:
+    """A fallback filling the new sensor's warm-up does not hide the sensor change."""
+    # Share: until 8 h ago, a warm-up hole of 2 h 05, then readings for the last 5 h 55.
+    before = [
+        GlucoseReading(NOW - timedelta(hours=8, minutes=5 * n), 120, None) for n in range(50)
+    ]
+    after = [GlucoseReading(NOW - timedelta(minutes=5 * n), 130, None) for n in range(72)]
+    # The fallback fills the hole, a reading every 5 minutes.
+    warm_up = [
+        GlucoseReading(NOW - timedelta(hours=6, minutes=5 * n), 100, None, from_fallback=True)
+        for n in range(1, 24)
+    ]
+    history, _ = ReadingHistory().merged([*before, *warm_up, *after], NOW)
+    assert history.from_fallback == 23
+    share_only = history.from_share()
+    assert len(share_only) == len(history) - 23
+    assert share_only.from_fallback == 0
+    without = ReadingHistory().merged(after, NOW)[0]
+    assert without.from_share() is without
+    assert detect_session_start(share_only, SensorType.G6) is not None
+    assert detect_session_start(history, SensorType.G6) is None

@@ -334,7 +334,8 @@ def build_snapshot(
         report=glucose_report(history, now, options.report_days),
         session=sensor_session(
             options.sensor_type,
-            detect_session_start(history, options.sensor_type),
+            # The fallback sensor may fill a warm-up's hole: the session is Share's sensor's.
+            detect_session_start(history.from_share(), options.sensor_type),
             sensor_started,
             newest.time if newest else None,
         ),

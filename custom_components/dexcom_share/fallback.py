@@ -7,7 +7,6 @@ so that a stale or absurd value never poses as current glucose.
 """
 
 from datetime import datetime, timedelta
-import math
 from typing import Final
 
 from .analysis import convert

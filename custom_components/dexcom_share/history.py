@@ -187,6 +187,19 @@ class ReadingHistory:
             self._unwatched,
         )
 
+    def from_share(self) -> ReadingHistory:
+        """Share's readings only: the sensor's own timeline (its warm-ups, its gaps)."""
+        if not self._fallback:
+            return self
+        kept = [index for index, time in enumerate(self._times) if time not in self._fallback]
+        return self._of(
+            _packed((self._times[index] for index in kept), TIME_TYPE),
+            _packed((self._values[index] for index in kept), VALUE_TYPE),
+            bytes(self._trend_codes[index] for index in kept),
+            frozenset(),
+            self._unwatched,
+        )
+
     def gap_start(self, since: datetime) -> datetime | None:
         """The reading before the oldest gap that ended after `since`.
 
