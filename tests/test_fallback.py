@@ -336,9 +336,7 @@ def test_reading_time_is_the_change() -> None:
 def test_the_sensor_session_is_found_in_shares_readings_alone() -> None:
     """A fallback filling the new sensor's warm-up does not hide the sensor change."""
     # Share: until 8 h ago, a warm-up hole of 2 h 05, then readings for the last 5 h 55.
-    before = [
-        GlucoseReading(NOW - timedelta(hours=8, minutes=5 * n), 120, None) for n in range(50)
-    ]
+    before = [GlucoseReading(NOW - timedelta(hours=8, minutes=5 * n), 120, None) for n in range(50)]
     after = [GlucoseReading(NOW - timedelta(minutes=5 * n), 130, None) for n in range(72)]
     # The fallback fills the hole, a reading every 5 minutes.
     warm_up = [
