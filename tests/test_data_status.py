@@ -48,6 +48,7 @@ def reading(minutes_old: float, *, from_fallback: bool = False) -> GlucoseReadin
     minutes_old=st.none() | st.floats(-5, 2000, allow_nan=False),
     problem=st.none() | st.sampled_from(SHARE_PROBLEMS),
     share_empty=st.booleans(),
+    share_answered=st.booleans(),
     from_fallback=st.booleans(),
     delay_s=st.floats(0, 300),
     stale_minutes=st.integers(10, 120),
@@ -56,6 +57,7 @@ def test_status_rules(
     minutes_old: float | None,
     problem: DataStatus | None,
     share_empty: bool,
+    share_answered: bool,
     from_fallback: bool,
     delay_s: float,
     stale_minutes: int,
@@ -68,6 +70,7 @@ def test_status_rules(
         NOW,
         problem=problem,
         share_empty=share_empty,
+        share_answered=share_answered,
         normal_delay=timedelta(seconds=delay_s),
         stale_after=stale_after,
     )
@@ -82,7 +85,7 @@ def test_status_rules(
     elif share_empty:
         assert found is DataStatus.NO_READINGS
     elif age is None:
-        assert found is DataStatus.WAITING
+        assert found is (DataStatus.STALE if share_answered else DataStatus.WAITING)
     elif age >= stale_after:
         assert found is DataStatus.STALE
     elif age < READING_PERIOD:
@@ -103,14 +106,17 @@ async def test_current_waiting_delayed_stale(
     freezer: FrozenDateTimeFactory,
     unit: str,
 ) -> None:
-    """No new reading after the one a minute old: the status follows its age, to the minute."""
+    """No new reading after the one a minute old: the status follows its age, to the second."""
     hass.config_entries.async_update_entry(config_entry, options={CONF_UNIT: unit})
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     newest = NOW - timedelta(minutes=1)
     assert status(hass) == "current"
-    assert hass.states.get(STATUS).attributes["minutes_since_reading"] == 1
-    assert hass.states.get(STATUS).attributes["last_reading"] == newest.isoformat()
+    assert hass.states.get(STATUS).attributes == {
+        **hass.states.get(STATUS).attributes,
+        "last_reading": newest.isoformat(),
+        "share_problem": None,
+    }
     delays = config_entry.runtime_data.planner.delays
     normal = timedelta(seconds=delays.quantile(NORMAL_DELAY_SHARE))
     seen: dict[str, timedelta] = {}
@@ -124,7 +130,6 @@ async def test_current_waiting_delayed_stale(
     assert seen["waiting"] - READING_PERIOD <= timedelta(seconds=1)
     assert abs(seen["delayed"] - READING_PERIOD - normal) <= timedelta(seconds=1)
     assert seen["stale"] - STALE_AFTER <= timedelta(seconds=1)
-    assert hass.states.get(STATUS).attributes["minutes_since_reading"] == 15
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
 
 
@@ -194,7 +199,8 @@ async def test_a_known_cause_wins_over_age_while_it_lasts(
     await advance(hass, freezer, timedelta(minutes=30))
     assert status(hass) == expected
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
-    assert hass.states.get(STATUS).attributes["minutes_since_reading"] >= 30
+    problem = hass.states.get(STATUS).attributes["share_problem"]
+    assert problem == (None if expected == "no_readings" else expected)
     share.state.clear_faults()
     running.locked_until = 0
     running.share_enabled = True

@@ -6,16 +6,25 @@ old; never when stale, non-numeric, in an unknown unit or absurd. Its readings a
 stored marked, and Share's backfill replaces them slot by slot.
 """
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.dexcom_share.alerts import (
+    AlertEngine,
+    AlertEventType,
+    AlertKind,
+    AlertSettings,
+)
 from custom_components.dexcom_share.const import CONF_FALLBACK, CONF_UNIT
 from custom_components.dexcom_share.fallback import (
     FRESH_FOR,
@@ -25,11 +34,12 @@ from custom_components.dexcom_share.fallback import (
     glucose_mg_dl,
 )
 from custom_components.dexcom_share.history import SLOT, ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.models import GlucoseReading, Trend
 from custom_components.dexcom_share.session import SensorType, detect_session_start
+from custom_components.dexcom_share.storage import async_entry_state
 from share_simulator import Account, Fault, Reading, ShareSimulator
 
-from .conftest import NOW
+from .conftest import NOW, readings_until
 from .entities import PREFIX, VALUE
 from .helpers import advance
 
@@ -48,6 +58,8 @@ MMOL_L = {ATTR_UNIT_OF_MEASUREMENT: "mmol/L", "device_class": "blood_glucose_con
         ("39", "mg/dL", 39),
         ("401", "mg/dL", 401),
         ("38", "mg/dL", None),
+        ("38.5", "mg/dL", None),
+        ("401.4", "mg/dL", 401),
         ("600", "mg/dL", None),
         ("1.0", "mmol/L", None),
         ("120", "%", None),
@@ -124,7 +136,10 @@ def test_share_replaces_the_fallback_in_its_slot_and_keeps_the_rest() -> None:
     stored = merged.to_dict()
     del stored["fallback"]
     assert ReadingHistory.from_dict(stored).from_fallback == 0
-    assert len(ReadingHistory.from_dict({**stored, "fallback": [1]})) == 0
+    # A mark that is no stored reading's time is dropped, not the history.
+    for marks in ([1], None, "x", [None, 1.5]):
+        restored = ReadingHistory.from_dict({**stored, "fallback": marks})
+        assert (len(restored), restored.from_fallback) == (6, 0)
 
 
 @given(
@@ -352,3 +367,182 @@ def test_the_sensor_session_is_found_in_shares_readings_alone() -> None:
     assert without.from_share() is without
     assert detect_session_start(share_only, SensorType.G6) is not None
     assert detect_session_start(history, SensorType.G6) is None
+
+
+async def test_a_value_after_none_stays_refused_on_an_attribute_update(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    outage: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Back from `unavailable` with its last (maybe hours old) value, then only an attribute.
+
+    A "last poll" attribute written again is no new reading: the value stays refused.
+    """
+    await set_up(hass, config_entry, freezer, "mg/dL")
+    hass.states.async_set(FALLBACK, STATE_UNAVAILABLE, MG_DL)
+    share.state.add_fault(Fault("html", status=502, times=None))
+    await advance(hass, freezer, timedelta(minutes=20))
+    hass.states.async_set(FALLBACK, "64", {**MG_DL, "last_poll": "12:20"})
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state != "fallback"  # refused, as designed
+    await advance(hass, freezer, timedelta(minutes=1))
+    hass.states.async_set(FALLBACK, "64", {**MG_DL, "last_poll": "12:21"})
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state != "fallback"
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+
+
+async def test_a_unit_change_is_not_a_new_reading(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    outage: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The fallback's 14-minute-old value switched to mmol/L is the same old reading."""
+    await set_up(hass, config_entry, freezer, "mg/dL")
+    hass.states.async_set(FALLBACK, "150", MG_DL)
+    await advance(hass, freezer, timedelta(minutes=1))
+    hass.states.async_set(FALLBACK, "151", MG_DL)  # the fallback's last real reading, 12:01
+    await hass.async_block_till_done()
+    share.state.add_fault(Fault("html", status=502, times=None))
+    await advance(hass, freezer, timedelta(minutes=14))
+    assert hass.states.get(STATUS).state != "fallback"
+    # The user switches the fallback entity to mmol/L: 151 mg/dL -> 8.4 mmol/L, now.
+    hass.states.async_set(FALLBACK, "8.4", MMOL_L)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state != "fallback"
+    assert hass.states.get(VALUE).state == "unavailable"
+
+
+async def test_a_fallback_reading_taken_during_a_read_stays(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    outage: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A fallback value taken while a read of quiet Share is in flight stays shown."""
+    await set_up(hass, config_entry, freezer, "mg/dL")
+    hass.states.async_set(FALLBACK, "120", MG_DL)
+    await advance(hass, freezer, timedelta(minutes=1))
+    # Share quiet: no reading after 11:59 is ever served.
+    outage.readings[:] = [r for r in outage.readings if r.time <= NOW.timestamp()]
+    await advance(hass, freezer, timedelta(minutes=11))
+    coordinator = config_entry.runtime_data
+    hass.states.async_set(FALLBACK, "118", MG_DL)
+    await hass.async_block_till_done()
+    assert hass.states.get(STATUS).state == "fallback"
+    await advance(hass, freezer, timedelta(minutes=5))
+    assert hass.states.get(STATUS).state == "fallback"
+
+    client = coordinator.client
+    real_read = client.read
+    gate = asyncio.Event()
+    started = asyncio.Event()
+    loop = hass.loop
+
+    def slow_read(minutes: int, max_count: int) -> list[GlucoseReading]:
+        result = real_read(minutes, max_count)
+        loop.call_soon_threadsafe(started.set)
+        asyncio.run_coroutine_threadsafe(gate.wait(), loop).result()
+        return result
+
+    with patch.object(client, "read", slow_read):
+        refresh = hass.async_create_task(coordinator.async_refresh())
+        await started.wait()
+        hass.states.async_set(FALLBACK, "115", MG_DL)  # fallback's new value mid-read
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert coordinator.data.newest.value == 115
+        gate.set()
+        await refresh
+    await hass.async_block_till_done()
+    assert coordinator.data.newest.value == 115, coordinator.data.newest
+    assert hass.states.get(STATUS).state == "fallback"
+
+
+async def test_a_wrong_clock_and_the_fallback_lose_no_reading(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A year ahead, no internet yet (no clock check), a fallback on the LAN: nothing lost.
+
+    A board without a real-time clock boots before NTP; xDrip+ still feeds the
+    fallback. Its readings, stamped by the wrong clock, never age the history out.
+    """
+    stored = readings_until(NOW - timedelta(minutes=1), [120] * (3 * 288))
+    state = await async_entry_state(hass, config_entry.entry_id)
+    state.history, _ = ReadingHistory().merged(
+        [
+            GlucoseReading(datetime.fromtimestamp(r.time, UTC), int(r.value), Trend.STEADY)
+            for r in stored
+        ],
+        NOW - timedelta(minutes=1),
+    )
+    held = len(state.history)
+    hass.config_entries.async_update_entry(config_entry, options={CONF_FALLBACK: FALLBACK})
+    share.state.add_fault(Fault("reset", times=None))  # no internet: no answer, no Date header
+    off = timedelta(days=365)
+    share.state.clock = lambda: time.time() - off.total_seconds()
+    freezer.move_to(NOW + off)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    hass.states.async_set(FALLBACK, "110", MG_DL)
+    await advance(hass, freezer, timedelta(minutes=5))
+    hass.states.async_set(FALLBACK, "112", MG_DL)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.client.stats.clock_offset is None
+    assert len(state.history) >= held
+
+
+def _share(minutes_ago: float, value: int) -> GlucoseReading:
+    return GlucoseReading(NOW - timedelta(minutes=minutes_ago), value, Trend.FALLING)
+
+
+def test_switch_to_fallback_does_not_clear_urgent_low_soon() -> None:
+    """Falling toward urgent low, Share quiet, the fallback lower still: nothing cleared.
+
+    Across the change of source no rate or prediction can be made; that says nothing
+    about the danger, so urgent low soon and falling fast stay as they are.
+    """
+    engine = AlertEngine(AlertSettings(enabled=frozenset(AlertKind)))
+    # 100 -> 70 over 15 min, -2 mg/dL/min: urgent low (55) predicted within 20 min.
+    share = [_share(15 - 5 * n, 100 - 10 * n) for n in range(4)][::-1]
+    events = engine.evaluate(NOW, share)
+    assert engine.states[AlertKind.URGENT_LOW_SOON].active, events
+    # Share quiet for 10 min; the fallback reads 58 (lower still, still falling).
+    later = NOW + timedelta(minutes=11)
+    fallback = GlucoseReading(later, 58, None, from_fallback=True)
+    events = engine.evaluate(later, [fallback, *share])
+    cleared = [e.kind for e in events if e.type is AlertEventType.CLEARED]
+    assert AlertKind.URGENT_LOW_SOON not in cleared
+    assert AlertKind.FALLING_FAST not in cleared
+    assert engine.states[AlertKind.URGENT_LOW_SOON].active
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(1, 400), st.integers(39, 401)),
+        max_size=80,
+    )
+)
+def test_fallback_marks_survive_storage(steps: list[tuple[bool, int, int]]) -> None:
+    """Readings of both sources merged one by one: the marks come back from storage."""
+    history = ReadingHistory()
+    clock = NOW - timedelta(days=2)
+    for from_fallback, seconds, value in steps:
+        clock += timedelta(seconds=seconds)
+        reading = GlucoseReading(clock, value, None, from_fallback=from_fallback)
+        history, _ = history.merged([reading], clock + timedelta(seconds=1))
+    restored = ReadingHistory.from_dict(history.to_dict())
+    assert list(restored) == list(history)
+    assert restored.from_fallback == history.from_fallback
+    # Share's own timeline is computed once per history, not once per snapshot.
+    assert history.from_share() is history.from_share()

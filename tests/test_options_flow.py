@@ -75,10 +75,15 @@ async def test_fallback_sensor_chosen_refused_if_own_and_cleared(
     """Any glucose sensor but the account's own; cleared in the form, it is gone."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     own = f"sensor.{PREFIX}_glucose_value"
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**FIRST_STEP, "fallback_sensor": own}
-    )
-    assert result["errors"] == {"fallback_sensor": "fallback_is_own"}
+    # The picker does not offer the account's own entities, nor takes them.
+    schema = result["data_schema"].schema
+    (marker,) = [m for m in schema if m.schema == "fallback_sensor"]
+    assert own in schema[marker].config["exclude_entities"]
+    assert f"sensor.{PREFIX}_average_glucose_24_h" in schema[marker].config["exclude_entities"]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**FIRST_STEP, "fallback_sensor": own}
+        )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**FIRST_STEP, "fallback_sensor": "sensor.libre_glucose"}
     )

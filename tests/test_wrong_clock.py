@@ -23,7 +23,10 @@ from custom_components.dexcom_share.storage import async_entry_state
 from share_simulator import Account, ShareSimulator
 
 from .conftest import NOW, readings_until
+from .entities import PREFIX, VALUE
 from .helpers import advance
+
+STATUS = f"sensor.{PREFIX}_data_status"
 
 
 def clock_issues(hass: HomeAssistant) -> dict[str, dict[str, str] | None]:
@@ -111,3 +114,22 @@ def test_a_date_header_that_is_not_a_date_is_ignored(header: str | None) -> None
     assert stats.clock_offset is None
     stats.record_clock("Sat, 21 Nov 2026 12:00:00 GMT")
     assert stats.clock_offset is not None
+
+
+@pytest.mark.parametrize("off", [timedelta(days=-2), timedelta(days=2)])
+async def test_status_with_a_wrong_clock(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    off: timedelta,
+) -> None:
+    """Share's readings unusable (two days ahead or behind): stale, never waiting."""
+    share.state.clock = lambda: time.time() - off.total_seconds()
+    freezer.move_to(NOW + off)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await advance(hass, freezer, timedelta(minutes=30))
+    assert hass.states.get(STATUS).state == "stale"
+    assert hass.states.get(VALUE).state == "unavailable"

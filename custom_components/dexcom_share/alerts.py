@@ -27,7 +27,7 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
-from .analysis import predict, rate_per_minute
+from .analysis import PREDICTION_WINDOW, predict, rate_per_minute
 from .const import LOW_VALUE, STALE_AFTER
 from .models import GlucoseReading, Thresholds
 
@@ -183,6 +183,9 @@ class _Reading:
     rate: float | None
     predicted: float | None
     newest_at: datetime | None
+    source_changed: bool = False
+    """Share and the fallback sensor both among the last 20 minutes' readings: no rate or
+    prediction spans them, and that says nothing about glucose."""
 
 
 class AlertEngine:
@@ -237,11 +240,13 @@ class AlertEngine:
         newest = readings[0] if readings else None
         if newest is None or now - newest.time >= STALE_AFTER:
             return _Reading(None, None, None, newest.time if newest else None)
+        recent = (r for r in readings if newest.time - r.time <= PREDICTION_WINDOW)
         return _Reading(
             newest.value,
             rate_per_minute(readings),
             predict(readings, PREDICTION_AHEAD),
             newest.time,
+            source_changed=any(r.from_fallback != newest.from_fallback for r in recent),
         )
 
     def _condition(
@@ -264,9 +269,9 @@ class AlertEngine:
         if kind is AlertKind.URGENT_LOW_SOON:
             # No prediction with a current reading (a gap, LOW, a trend Share could not
             # compute): nothing predicts an urgent low, so it ends (urgent low itself
-            # still watches the value).
+            # still watches the value). Across a change of source it is unknown.
             if reading.predicted is None:
-                return False
+                return None if reading.source_changed else False
             return _below(reading.predicted, limits.urgent_low, state.active)
         if kind is AlertKind.URGENT_HIGH:
             return _above(value, limits.urgent_high, state.active)
@@ -278,7 +283,9 @@ class AlertEngine:
             state.pending_since = state.pending_since or now
             return state.active or now - state.pending_since >= settings.high_for
         if reading.rate is None:
-            return False  # no rate across a gap or at LOW/HIGH: no rise or fall to tell
+            # No rate across a gap or at LOW/HIGH: no rise or fall to tell. Across a
+            # change of source, unknown: it stays as it is.
+            return None if reading.source_changed else False
         hysteresis = RATE_HYSTERESIS if state.active else 0.0
         if kind is AlertKind.RISING_FAST:
             return reading.rate >= settings.rate - hysteresis

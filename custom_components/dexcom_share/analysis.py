@@ -236,6 +236,7 @@ def data_status(
     *,
     problem: DataStatus | None,
     share_empty: bool,
+    share_answered: bool,
     normal_delay: timedelta,
     stale_after: timedelta,
 ) -> DataStatus:
@@ -253,8 +254,9 @@ def data_status(
     if share_empty:
         return DataStatus.NO_READINGS
     if newest is None:
-        # Nothing stored and Share not asked yet (the pacer holds the first read back).
-        return DataStatus.WAITING
+        # Nothing stored: until Share first answers (the pacer may hold the first read
+        # back), waiting; after, its answers held nothing usable (a clock far off).
+        return DataStatus.STALE if share_answered else DataStatus.WAITING
     age = now - newest.time
     if age < READING_PERIOD:
         return DataStatus.CURRENT
@@ -295,6 +297,7 @@ def build_snapshot(
     sensor_started: datetime | None,
     problem: DataStatus | None,
     share_empty: bool,
+    share_answered: bool,
     normal_delay: timedelta,
 ) -> Snapshot:
     """Every figure the entities show, for this moment and these options.
@@ -315,11 +318,13 @@ def build_snapshot(
         options=options,
         current=current,
         data_stale=newest is None or now - newest.time >= options.stale_after,
+        share_problem=problem,
         status=data_status(
             newest,
             now,
             problem=problem,
             share_empty=share_empty,
+            share_answered=share_answered,
             normal_delay=normal_delay,
             stale_after=options.stale_after,
         ),

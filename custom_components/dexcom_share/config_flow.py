@@ -317,6 +317,24 @@ def apply_glucose_unit(hass: HomeAssistant, entry: DexcomShareConfigEntry, unit:
             registry.async_update_entity_options(entity.entity_id, SENSOR_DOMAIN, options)
 
 
+def _not_glucose_readings(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> set[str]:
+    """This integration's entities that may not stand in as the fallback (not offered).
+
+    The account's own (it would stand in for itself) and other accounts' glucose
+    figures that are no reading (average, prediction, report): only another account's
+    glucose value is a reading.
+    """
+    return {
+        entity.entity_id
+        for entity in er.async_get(hass).entities.values()
+        if entity.platform == DOMAIN
+        and (
+            entity.config_entry_id == entry.entry_id
+            or not str(entity.unique_id).endswith("_glucose_value")
+        )
+    }
+
+
 class DexcomShareOptionsFlow(OptionsFlow):
     """Unit, "Data stale" time, then the thresholds in the chosen unit."""
 
@@ -328,17 +346,10 @@ class DexcomShareOptionsFlow(OptionsFlow):
         """Choose the unit and when the data counts as stale."""
         options = self.config_entry.options
         errors: dict[str, str] = {}
+        not_readings = _not_glucose_readings(self.hass, self.config_entry)
         if user_input is not None:
-            own = {
-                entity.entity_id
-                for entity in er.async_entries_for_config_entry(
-                    er.async_get(self.hass), self.config_entry.entry_id
-                )
-            }
             if finite_number(user_input[CONF_STALE_MINUTES]) is None:
                 errors[CONF_STALE_MINUTES] = "not_a_number"
-            elif user_input.get(CONF_FALLBACK) in own:
-                errors[CONF_FALLBACK] = "fallback_is_own"
             else:
                 # A fallback cleared in the form is absent from it: drop the stored one.
                 self._options = {
@@ -386,6 +397,7 @@ class DexcomShareOptionsFlow(OptionsFlow):
                     EntitySelectorConfig(
                         domain=SENSOR_DOMAIN,
                         device_class=SensorDeviceClass.BLOOD_GLUCOSE_CONCENTRATION,
+                        exclude_entities=sorted(not_readings),
                     )
                 ),
             }

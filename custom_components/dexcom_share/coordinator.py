@@ -179,6 +179,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._fallback_seen: GlucoseReading | None = None
         """The fallback sensor's newest reading, seen changing from one reading to another."""
         self._cancel_fallback: CALLBACK_TYPE | None = None
+        self._fallback_entity: str | None = None
 
     @override
     async def _async_setup(self) -> None:
@@ -212,6 +213,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         if self._closed:
             # Unloaded while Share answered: nothing of the entry may change any more.
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
+        if self._published is not None:
+            # A fallback reading may have been taken while Share answered.
+            held = self._published.readings
         now = dt_util.utcnow()
         self._failure = None
         readings, added = merge_readings(held, fetched, now)
@@ -338,6 +342,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             sensor_started=None if started is None else _epoch_to_utc(started),
             problem=self._share_problem(now),
             share_empty=self.state.no_data_since is not None,
+            share_answered=self._loaded,
             normal_delay=self._normal_delay(),
         )
         self._watch_ages(snapshot)
@@ -390,7 +395,8 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """Raise or clear each repair issue from what is known now."""
         guard = self.state.guard
         held = self._published.readings if self._published else self._stored_readings()
-        since = held[0].time if held else None
+        share_newest = newest_from_share(held)
+        since = share_newest.time if share_newest else None
         if since is None and self.state.no_data_since is not None:
             since = _epoch_to_utc(self.state.no_data_since)
         wait = self.state.not_before - now.timestamp()
@@ -512,11 +518,15 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     @callback
     def follow_fallback(self) -> None:
         """Watch the fallback glucose sensor chosen in the options (none: stop watching)."""
+        entity_id = fallback_sensor(self.config_entry.options)
+        if entity_id == self._fallback_entity and self._cancel_fallback is not None:
+            return
         if self._cancel_fallback:
             self._cancel_fallback()
             self._cancel_fallback = None
         self._fallback_seen = None
-        if (entity_id := fallback_sensor(self.config_entry.options)) is not None:
+        self._fallback_entity = entity_id
+        if entity_id is not None:
             self._cancel_fallback = async_track_state_change_event(
                 self.hass, entity_id, self._fallback_changed
             )
@@ -526,16 +536,22 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         """A new reading, if the sensor went from one reading to another.
 
         A state that comes after none (a restart, the sensor coming back) may be old
-        however recent its change: it waits for the sensor's next reading.
+        however recent its change: it waits for the sensor's next reading. Nor is an
+        attribute written again, or the same value in another unit, a new reading.
         """
         old, new = event.data["old_state"], event.data["new_state"]
-        if old is None or new is None:
+        if new is None:
+            self._fallback_seen = None
+            return
+        if old is None or old.state == new.state:
             return
         before = glucose_mg_dl(old.state, old.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
         now = dt_util.utcnow()
         reading = fallback_reading(
             new.state, new.attributes.get(ATTR_UNIT_OF_MEASUREMENT), new.last_changed, now
         )
+        if reading is not None and reading.value == before:
+            return
         self._fallback_seen = reading if before is not None else None
         self._take_fallback(now)
 
@@ -547,9 +563,9 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         if not fresh(seen, now) or not fallback_wanted(published.readings, seen, now):
             return False
         readings, _ = merge_readings(published.readings, [seen], now)
-        self.state.history, changed = self.state.history.merged(
-            [seen], now, prune=not self._clock_off()
-        )
+        # Stamped by Home Assistant's clock, which may be wrong and not yet checked:
+        # a fallback reading never ages the stored history out.
+        self.state.history, changed = self.state.history.merged([seen], now, prune=False)
         if changed:
             self.state.schedule_history_save()
         self.data = self._publish(readings, (), now)

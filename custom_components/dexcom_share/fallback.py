@@ -7,6 +7,7 @@ so that a stale or absurd value never poses as current glucose.
 """
 
 from datetime import datetime, timedelta
+import math
 from typing import Final
 
 from .analysis import convert
@@ -38,10 +39,10 @@ def glucose_mg_dl(state: str, unit: str | None) -> int | None:
     except ValueError:
         return None
     mg_dl = convert(value, "mg/dL", unit)
-    if not LOW_VALUE - 0.5 <= mg_dl < HIGH_VALUE + 0.5:
-        # Not a number a CGM reports (NaN and the infinities included).
+    if not math.isfinite(mg_dl):
         return None
-    return round(mg_dl)
+    rounded = round(mg_dl)
+    return rounded if LOW_VALUE <= rounded <= HIGH_VALUE else None
 
 
 def fresh(reading: GlucoseReading, now: datetime) -> bool:

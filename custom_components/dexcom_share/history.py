@@ -103,7 +103,7 @@ class ReadingHistory:
     (none, as a rule): Share's reading replaces one within `SLOT` seconds of it.
     """
 
-    __slots__ = ("_fallback", "_times", "_trend_codes", "_unwatched", "_values")
+    __slots__ = ("_fallback", "_share_only", "_times", "_trend_codes", "_unwatched", "_values")
 
     def __init__(self) -> None:
         """An empty history; `merged` and `from_dict` fill one."""
@@ -111,6 +111,7 @@ class ReadingHistory:
         self._values = _packed((), VALUE_TYPE)
         self._trend_codes = b""
         self._fallback: frozenset[int] = frozenset()
+        self._share_only: ReadingHistory | None = None
         self._unwatched: tuple[tuple[int, int], ...] = ()
 
     @classmethod
@@ -191,14 +192,17 @@ class ReadingHistory:
         """Share's readings only: the sensor's own timeline (its warm-ups, its gaps)."""
         if not self._fallback:
             return self
-        kept = [index for index, time in enumerate(self._times) if time not in self._fallback]
-        return self._of(
-            _packed((self._times[index] for index in kept), TIME_TYPE),
-            _packed((self._values[index] for index in kept), VALUE_TYPE),
-            bytes(self._trend_codes[index] for index in kept),
-            frozenset(),
-            self._unwatched,
-        )
+        if self._share_only is None:
+            # Computed once per history (it is immutable), not once per snapshot.
+            kept = [index for index, time in enumerate(self._times) if time not in self._fallback]
+            self._share_only = self._of(
+                _packed((self._times[index] for index in kept), TIME_TYPE),
+                _packed((self._values[index] for index in kept), VALUE_TYPE),
+                bytes(self._trend_codes[index] for index in kept),
+                frozenset(),
+                self._unwatched,
+            )
+        return self._share_only
 
     def gap_start(self, since: datetime) -> datetime | None:
         """The reading before the oldest gap that ended after `since`.
@@ -253,6 +257,8 @@ class ReadingHistory:
                 trend_code = 0 if reading.trend is None else TREND_CODES[reading.trend]
                 incoming[time] = (reading.value, trend_code, reading.from_fallback)
         removed = self._replaced_by_share(incoming)
+        # Stamped by a clock that was wrong then: not readings of any time there was.
+        removed |= {time for time in self._fallback if time > newest}
         newest_reading = max([*incoming, *self._times[-1:]], default=_epoch(now))
         oldest = math.ceil(min(now.timestamp(), newest_reading) - RETENTION.total_seconds())
         if not prune:
@@ -364,10 +370,12 @@ class ReadingHistory:
         steps = _decoded(data["steps"], STEP_TYPE, count - 1)
         values = _decoded(data["values"], VALUE_TYPE, count)
         trend_codes = _decoded(data["trends"], TREND_TYPE, count)
-        # Written since the fallback sensor came; before, every reading was Share's.
-        fallback = frozenset(data.get("fallback", ()))
-        if not all(type(time) is int for time in fallback):
-            raise ValueError("bad fallback times")
+        # Written since the fallback sensor came; before, every reading was Share's. A
+        # mark that is not a stored reading's time is dropped, not the history.
+        marks = data.get("fallback")
+        fallback = frozenset(
+            time for time in (marks if isinstance(marks, list) else ()) if type(time) is int
+        )
         if (
             0 in steps
             or min(values) < LOW_VALUE
@@ -376,8 +384,8 @@ class ReadingHistory:
         ):
             raise ValueError("out of range")
         times = array(TIME_TYPE, accumulate(steps, initial=start))
-        if fallback and not fallback <= set(times):
-            raise ValueError("fallback times not among the readings")
+        if fallback:
+            fallback &= frozenset(times)
         # Both ends must be dates (an absurd start would break every reader later).
         datetime.fromtimestamp(start, UTC)
         datetime.fromtimestamp(times[-1], UTC)

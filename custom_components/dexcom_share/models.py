@@ -144,6 +144,8 @@ class Snapshot:
     """The newest reading while it is less than 15 minutes old."""
     data_stale: bool
     status: DataStatus
+    share_problem: DataStatus | None
+    """The known cause that keeps Share's readings from coming (one of `SHARE_PROBLEMS`)."""
     change: int | None
     rate: float | None
     glucose_range: GlucoseRange | None

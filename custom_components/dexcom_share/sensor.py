@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum, auto
 from typing import Any, Final, override
 
@@ -13,9 +13,8 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, UnitOfBloodGlucoseConcentration
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
@@ -396,13 +395,14 @@ class DexcomShareSensor(DexcomShareEntity, SensorEntity):
 class DexcomShareDataStatus(DexcomShareEntity, SensorEntity):
     """Why the glucose value shows what it shows; always available, since it says why.
 
-    The time since the newest reading is an attribute, kept to the minute.
+    Attributes: when the newest reading was taken (the time since it is what every
+    card shows as "N minutes ago"; a count kept to the minute would cost the recorder
+    1,440 rows a day), and the cause that keeps Share's readings from coming, also
+    while the fallback sensor stands in.
     """
 
     _attr_translation_key = "data_status"
     _attr_device_class = SensorDeviceClass.ENUM
-    # It changes every minute: not worth a database row each time.
-    _unrecorded_attributes = frozenset({"minutes_since_reading"})
 
     def __init__(self, coordinator: DexcomShareCoordinator) -> None:
         """One per account, on its device."""
@@ -414,28 +414,6 @@ class DexcomShareDataStatus(DexcomShareEntity, SensorEntity):
     def available(self) -> bool:
         return True
 
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Count the minutes since the newest reading as they pass."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_track_time_interval(self.hass, self._minute_passed, timedelta(minutes=1))
-        )
-
-    @callback
-    def _minute_passed(self, _: datetime) -> None:
-        shown = self.hass.states.get(self.entity_id)
-        if shown is None or shown.attributes.get("minutes_since_reading") != (
-            self._minutes_since_reading()
-        ):
-            self.async_write_ha_state()
-
-    def _minutes_since_reading(self) -> int | None:
-        newest = self.coordinator.data.newest
-        if newest is None:
-            return None
-        return max(0, int((dt_util.utcnow() - newest.time).total_seconds() // 60))
-
     @property
     @override
     def native_value(self) -> str:
@@ -444,10 +422,12 @@ class DexcomShareDataStatus(DexcomShareEntity, SensorEntity):
     @property
     @override
     def extra_state_attributes(self) -> dict[str, Any]:
-        newest = self.coordinator.data.newest
+        snapshot = self.coordinator.data
+        newest = snapshot.newest
+        problem = snapshot.share_problem
         return {
             "last_reading": newest.time.isoformat() if newest else None,
-            "minutes_since_reading": self._minutes_since_reading(),
+            "share_problem": problem.value if problem else None,
         }
 
 
