@@ -318,7 +318,7 @@ def apply_glucose_unit(hass: HomeAssistant, entry: DexcomShareConfigEntry, unit:
 
 
 def _not_glucose_readings(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> set[str]:
-    """This integration's entities that may not stand in as the fallback (not offered).
+    """The integration's entities that may not stand in as the fallback (not offered).
 
     The account's own (it would stand in for itself) and other accounts' glucose
     figures that are no reading (average, prediction, report): only another account's
