@@ -72,7 +72,7 @@ async def async_get_config_entry_diagnostics(
         "readings": {
             "count": len(coordinator.data.readings) if coordinator.data else 0,
             "newest_age_s": round((now - newest.time).total_seconds()) if newest else None,
-            "status": coordinator.data.status if coordinator.data else None,
+            "status": coordinator.data.status.value if coordinator.data else None,
             "stored": len(coordinator.state.history),
             "stored_from_fallback": coordinator.state.history.from_fallback,
         },
