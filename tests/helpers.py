@@ -1,6 +1,6 @@
-"""Time travel: every timer at its own moment, as real time would, or in whole seconds."""
+"""Test helpers: time travel (every timer at its own moment, or in whole seconds), forms, stored readings."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -14,6 +14,12 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_fire_time_changed_exact,
 )
+
+from custom_components.dexcom_share.history import ReadingHistory
+from custom_components.dexcom_share.models import GlucoseReading, Trend
+from custom_components.dexcom_share.storage import EntryState, async_entry_state
+
+from .conftest import NOW, readings_until
 
 TICK = timedelta(milliseconds=1)
 
@@ -98,3 +104,17 @@ async def finish_options(hass: HomeAssistant, result: FlowResult) -> FlowResult:
         )
     await hass.async_block_till_done()
     return result
+
+
+async def stored_days(hass: HomeAssistant, entry_id: str, days: int) -> EntryState:
+    """The entry's state, its history holding `days` days of readings up to a minute ago."""
+    stored = readings_until(NOW - timedelta(minutes=1), [120] * (days * 288))
+    state = await async_entry_state(hass, entry_id)
+    state.history, _ = ReadingHistory().merged(
+        [
+            GlucoseReading(datetime.fromtimestamp(r.time, UTC), int(r.value), Trend.STEADY)
+            for r in stored
+        ],
+        NOW - timedelta(minutes=1),
+    )
+    return state

@@ -36,12 +36,11 @@ from custom_components.dexcom_share.fallback import (
 from custom_components.dexcom_share.history import SLOT, ReadingHistory
 from custom_components.dexcom_share.models import GlucoseReading, Trend
 from custom_components.dexcom_share.session import SensorType, detect_session_start
-from custom_components.dexcom_share.storage import async_entry_state
 from share_simulator import Account, Fault, Reading, ShareSimulator
 
-from .conftest import NOW, readings_until
+from .conftest import NOW
 from .entities import PREFIX, VALUE
-from .helpers import advance
+from .helpers import advance, stored_days
 
 FALLBACK = "sensor.libre_glucose"
 STATUS = f"sensor.{PREFIX}_data_status"
@@ -476,15 +475,7 @@ async def test_a_wrong_clock_and_the_fallback_lose_no_reading(
     A board without a real-time clock boots before NTP; xDrip+ still feeds the
     fallback. Its readings, stamped by the wrong clock, never age the history out.
     """
-    stored = readings_until(NOW - timedelta(minutes=1), [120] * (3 * 288))
-    state = await async_entry_state(hass, config_entry.entry_id)
-    state.history, _ = ReadingHistory().merged(
-        [
-            GlucoseReading(datetime.fromtimestamp(r.time, UTC), int(r.value), Trend.STEADY)
-            for r in stored
-        ],
-        NOW - timedelta(minutes=1),
-    )
+    state = await stored_days(hass, config_entry.entry_id, 3)
     held = len(state.history)
     hass.config_entries.async_update_entry(config_entry, options={CONF_FALLBACK: FALLBACK})
     share.state.add_fault(Fault("reset", times=None))  # no internet: no answer, no Date header

@@ -4,7 +4,7 @@ The simulated Share keeps the true time (its answers' Date header and the readin
 stamps); Home Assistant's frozen clock is set wrong against it.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 import time
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,15 +16,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.coordinator import CLOCK_TOLERANCE
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading, Trend
 from custom_components.dexcom_share.share import RequestStats
-from custom_components.dexcom_share.storage import async_entry_state
 from share_simulator import Account, ShareSimulator
 
-from .conftest import NOW, readings_until
+from .conftest import NOW
 from .entities import PREFIX, VALUE
-from .helpers import advance
+from .helpers import advance, stored_days
 
 STATUS = f"sensor.{PREFIX}_data_status"
 
@@ -56,15 +53,7 @@ async def test_a_wrong_clock_is_said_and_loses_no_reading(
     minutes: str,
 ) -> None:
     """A repair names the difference; the 3 days stored stay; right again, all is well."""
-    stored = readings_until(NOW - timedelta(minutes=1), [120] * (3 * 288))
-    state = await async_entry_state(hass, config_entry.entry_id)
-    state.history, _ = ReadingHistory().merged(
-        [
-            GlucoseReading(datetime.fromtimestamp(r.time, UTC), int(r.value), Trend.STEADY)
-            for r in stored
-        ],
-        NOW - timedelta(minutes=1),
-    )
+    state = await stored_days(hass, config_entry.entry_id, 3)
     held = len(state.history)
     # Share keeps the true time; Home Assistant's clock is off by `home_assistant_off`.
     share.state.clock = lambda: time.time() - home_assistant_off.total_seconds()
