@@ -3,13 +3,14 @@
 import base64
 from datetime import UTC, datetime, timedelta
 import json
+import math
 import random
 import tracemalloc
 from typing import Any
 import zlib
 
 from homeassistant.helpers.json import prepare_save_json
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.dexcom_share import history as history_module
@@ -47,18 +48,26 @@ def ninety_days(seed: int = 1) -> list[GlucoseReading]:
 
 
 def model(readings: list[GlucoseReading], now: datetime) -> list[GlucoseReading]:
-    """What the history should hold: one per second (the later wins), in bounds, sorted."""
+    """What the history should hold: one per second (the later wins), in bounds, sorted.
+
+    Retention follows the readings: what is older than 90 days before the newest
+    reading (or before `now`, if that is earlier) goes.
+    """
     by_second: dict[int, GlucoseReading] = {}
     for item in readings:
         second = int(item.time.timestamp() // 1)
         if (
-            now - RETENTION <= datetime.fromtimestamp(second, UTC) <= now + FUTURE_TOLERANCE
+            datetime.fromtimestamp(second, UTC) <= now + FUTURE_TOLERANCE
             and 39 <= item.value <= 401
         ):
             by_second[second] = GlucoseReading(
                 datetime.fromtimestamp(second, UTC), item.value, item.trend
             )
-    return [by_second[second] for second in sorted(by_second)][-MAX_READINGS:]
+    if not by_second:
+        return []
+    anchor = min(now.timestamp(), max(by_second))
+    oldest = math.ceil(anchor - RETENTION.total_seconds())
+    return [by_second[second] for second in sorted(by_second) if second >= oldest][-MAX_READINGS:]
 
 
 def test_merge_keeps_one_reading_per_second_oldest_first() -> None:
@@ -260,6 +269,12 @@ readings_strategy = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(first=readings_strategy, second=readings_strategy, hours=st.integers(0, 48))
+# A lone reading just over 90 days old: kept, since retention follows the readings.
+@example(
+    first=[],
+    second=[GlucoseReading(NOW - RETENTION - timedelta(milliseconds=1), 39, None)],
+    hours=0,
+)
 def test_merge_properties(
     first: list[GlucoseReading], second: list[GlucoseReading], hours: int
 ) -> None:
