@@ -118,6 +118,21 @@ def account(share: ShareSimulator, frozen_now: datetime) -> Account:
 
 
 @pytest.fixture
+def arriving(account: Account) -> Account:
+    """Two more hours of readings every 5 minutes in phase with the history, 20 s late."""
+    start = NOW - timedelta(minutes=1)
+    account.add_readings(
+        Reading(
+            time=(start + timedelta(minutes=5 * n)).timestamp(),
+            value=130,
+            available_at=(start + timedelta(minutes=5 * n, seconds=20)).timestamp(),
+        )
+        for n in range(1, 25)
+    )
+    return account
+
+
+@pytest.fixture
 async def blueprints(hass: HomeAssistant, tmp_path: Path) -> AsyncGenerator[None]:
     """The blueprints installed in a fresh configuration folder.
 

@@ -21,7 +21,7 @@ from custom_components.dexcom_share.const import CONF_UNIT
 from custom_components.dexcom_share.coordinator import NORMAL_DELAY_SHARE
 from custom_components.dexcom_share.models import SHARE_PROBLEMS, DataStatus, GlucoseReading
 from custom_components.dexcom_share.schedule import READING_PERIOD
-from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
 from .conftest import NOW
@@ -133,21 +133,6 @@ async def test_current_waiting_delayed_stale(
     assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
 
 
-@pytest.fixture
-def running(account: Account) -> Account:
-    """Readings every 5 minutes for two more hours, 20 s after they are taken."""
-    start = NOW - timedelta(minutes=1)
-    account.add_readings(
-        Reading(
-            time=(start + timedelta(minutes=5 * n)).timestamp(),
-            value=130,
-            available_at=(start + timedelta(minutes=5 * n, seconds=20)).timestamp(),
-        )
-        for n in range(1, 25)
-    )
-    return account
-
-
 def lock(share: ShareSimulator, account: Account) -> None:
     share.state.lockout_duration = 40 * 60
     share.state.expire_sessions()
@@ -184,7 +169,7 @@ def sharing_off(_: ShareSimulator, account: Account) -> None:
 async def test_a_known_cause_wins_over_age_while_it_lasts(
     hass: HomeAssistant,
     share: ShareSimulator,
-    running: Account,
+    arriving: Account,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     cause: object,
@@ -193,7 +178,7 @@ async def test_a_known_cause_wins_over_age_while_it_lasts(
     """Said at the first read that meets it, still said 30 minutes later; current again after."""
     await advance(hass, freezer, timedelta(minutes=2))
     assert status(hass) == "current"
-    cause(share, running)  # type: ignore[operator]
+    cause(share, arriving)  # type: ignore[operator]
     await advance(hass, freezer, timedelta(minutes=6))
     assert status(hass) == expected
     await advance(hass, freezer, timedelta(minutes=30))
@@ -202,8 +187,8 @@ async def test_a_known_cause_wins_over_age_while_it_lasts(
     problem = hass.states.get(STATUS).attributes["share_problem"]
     assert problem == (None if expected == "no_readings" else expected)
     share.state.clear_faults()
-    running.locked_until = 0
-    running.share_enabled = True
+    arriving.locked_until = 0
+    arriving.share_enabled = True
     if expected == "login_rejected":
         return  # The user is asked for the password: see the reauthentication tests.
     await advance(hass, freezer, timedelta(minutes=15))

@@ -36,7 +36,7 @@ from custom_components.dexcom_share.fallback import (
 from custom_components.dexcom_share.history import SLOT, ReadingHistory
 from custom_components.dexcom_share.models import GlucoseReading, Trend
 from custom_components.dexcom_share.session import SensorType, detect_session_start
-from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator import Account, Fault, ShareSimulator
 
 from .conftest import NOW
 from .entities import PREFIX, VALUE
@@ -174,21 +174,6 @@ def test_share_readings_always_win(
     assert merged.from_fallback == sum(reading.from_fallback for reading in merged)
 
 
-@pytest.fixture
-def outage(share: ShareSimulator, account: Account) -> Account:
-    """Readings every 5 minutes for 2 hours; Share answers 502 from 12:02 to 12:47."""
-    start = NOW - timedelta(minutes=1)
-    account.add_readings(
-        Reading(
-            time=(start + timedelta(minutes=5 * n)).timestamp(),
-            value=140,
-            available_at=(start + timedelta(minutes=5 * n, seconds=20)).timestamp(),
-        )
-        for n in range(1, 25)
-    )
-    return account
-
-
 async def set_up(
     hass: HomeAssistant, entry: MockConfigEntry, freezer: FrozenDateTimeFactory, unit: str
 ) -> None:
@@ -220,7 +205,7 @@ async def feed(
 async def test_share_failing_the_fallback_fills_in_then_share_backfills(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     unit: str,
@@ -290,7 +275,7 @@ async def test_share_failing_the_fallback_fills_in_then_share_backfills(
 async def test_a_bad_fallback_is_never_used(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     values: list[str],
@@ -310,7 +295,7 @@ async def test_a_bad_fallback_is_never_used(
 async def test_a_value_after_a_restart_waits_for_the_next(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -330,7 +315,7 @@ async def test_a_value_after_a_restart_waits_for_the_next(
 
 async def test_share_fine_the_fallback_is_not_used(
     hass: HomeAssistant,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -371,7 +356,7 @@ def test_the_sensor_session_is_found_in_shares_readings_alone() -> None:
 async def test_a_value_after_none_stays_refused_on_an_attribute_update(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -396,7 +381,7 @@ async def test_a_value_after_none_stays_refused_on_an_attribute_update(
 async def test_a_unit_change_is_not_a_new_reading(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -419,7 +404,7 @@ async def test_a_unit_change_is_not_a_new_reading(
 async def test_a_fallback_reading_taken_during_a_read_stays(
     hass: HomeAssistant,
     share: ShareSimulator,
-    outage: Account,
+    arriving: Account,
     config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -428,7 +413,7 @@ async def test_a_fallback_reading_taken_during_a_read_stays(
     hass.states.async_set(FALLBACK, "120", MG_DL)
     await advance(hass, freezer, timedelta(minutes=1))
     # Share quiet: no reading after 11:59 is ever served.
-    outage.readings[:] = [r for r in outage.readings if r.time <= NOW.timestamp()]
+    arriving.readings[:] = [r for r in arriving.readings if r.time <= NOW.timestamp()]
     await advance(hass, freezer, timedelta(minutes=11))
     coordinator = config_entry.runtime_data
     hass.states.async_set(FALLBACK, "118", MG_DL)
