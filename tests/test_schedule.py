@@ -1,6 +1,7 @@
 """The poll planner on its own: the delay estimate, the schedule and when to poll."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import itertools
 import json
@@ -21,7 +22,10 @@ from custom_components.dexcom_share.schedule import (
     MEMORY,
     PROBE_WEIGHT,
     PROBES_FIRST,
+    PROMPT,
     READING_PERIOD,
+    SKEW_HEADROOM,
+    SKEW_READINGS,
     SMOOTHED_UNTIL,
     SWITCH_MARGIN,
     DelayEstimate,
@@ -949,6 +953,7 @@ def test_diagnostics_say_what_was_learned_and_planned() -> None:
     assert shown["poll_offsets_s"] == list(plan.schedule.offsets)
     assert shown["long_loss_offsets_s"] == list(plan.schedule.long_loss_offsets)
     assert shown["expected_reads_per_reading"] >= 1
+    assert shown["stamp_offset_s"] == 0.0
     assert DelayEstimate().quantile(1.0) == HORIZON
 
 
@@ -1110,3 +1115,267 @@ def test_never_too_soon_never_too_late(
     else:
         assert retry - T <= timedelta(seconds=tuning.error_backoff_max)
     assert retry - T >= timedelta(seconds=tuning.error_backoff_min / 2)
+
+
+# Readings stamped off Home Assistant's clock
+
+
+@dataclass
+class Followed:
+    """What following an account's readings gave."""
+
+    polls: list[datetime]
+    lags: list[float]
+    """Per reading found after the first read: seconds from reaching Share to then."""
+    ahead: list[float]
+    """Per reading found after the first read: the correction after it was found."""
+
+
+def follow(
+    plan: PollPlanner, skews: Sequence[float], delays: Sequence[float], start: float = 100
+) -> Followed:
+    """Poll as planned for readings taken every period from T.
+
+    Reading k is stamped `skews[k]` s after it was taken (before it, if negative)
+    and reaches Share `delays[k]` s after it was taken, in turn. The first read,
+    `start` s after T, finds what Share has then (a start); then each poll comes when
+    the planner says, always after the read before it.
+    """
+    taken = [T + READING_PERIOD * index for index in range(len(delays))]
+    stamps = [at + timedelta(seconds=skew) for at, skew in zip(taken, skews, strict=True)]
+    arrivals = [at + timedelta(seconds=delay) for at, delay in zip(taken, delays, strict=True)]
+    now = T + timedelta(seconds=start)
+    found = sum(1 for arrival in arrivals if arrival <= now)
+    plan.observe(now, stamps[:found])
+    followed = Followed([], [], [])
+    while found < len(delays):
+        before = now
+        now = plan.next_poll(stamps[found - 1] if found else None, now)
+        assert now > before
+        followed.polls.append(now)
+        new = [index for index in range(found, len(delays)) if arrivals[index] <= now]
+        plan.observe(now, [stamps[index] for index in new])
+        followed.lags += [seconds(now - arrivals[index]) for index in new]
+        followed.ahead += [plan.stamp_ahead] * len(new)
+        found += len(new)
+    return followed
+
+
+def fresh_planner() -> PollPlanner:
+    return PollPlanner(PollTuning(), random.Random(1))
+
+
+@pytest.mark.parametrize(
+    ("skew", "start"),
+    [
+        # Stamped 3 minutes ahead; the first read comes before the newest reading's
+        # stamp, or after it (then only an early probe shows the stamps ahead).
+        (180, 100),
+        (180, 250),
+        # Stamped 400 s behind: every reading looks more than 5 minutes late.
+        (-400, 100),
+    ],
+)
+def test_readings_stamped_off_are_found_as_soon_as_unskewed_ones(skew: float, start: float) -> None:
+    """Readings 20 s on Share: after the first hour, found within seconds, as unskewed.
+
+    Planned from the stamps as they are, each was found 160 s (ahead) or more after
+    it reached Share. The correction (shown in the diagnostics) puts the corrected
+    stamps SKEW_HEADROOM before the soonest reading was found.
+    """
+    delays = [20.0] * 36
+    plan = fresh_planner()
+    skewed = follow(plan, [skew] * 36, delays, start)
+    unskewed = follow(fresh_planner(), [0.0] * 36, delays, start)
+    assert max(skewed.lags[12:]) <= max(unskewed.lags[12:]) + 2
+    assert statistics.median(skewed.lags[12:]) <= statistics.median(unskewed.lags[12:]) + 2
+    assert skew - 20 <= plan.stamp_ahead <= skew - 20 + SKEW_HEADROOM
+    assert plan.diagnostics()["stamp_offset_s"] == round(plan.stamp_ahead, 1)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    skew=st.floats(min_value=-600, max_value=300),
+    fastest=st.floats(min_value=5, max_value=50),
+    start=st.floats(min_value=60, max_value=360),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_stamps_off_by_up_to_10_minutes_cost_little_lag(
+    skew: float, fastest: float, start: float, seed: int
+) -> None:
+    """Stamps from 5 minutes ahead to 10 minutes behind, uploads of 5-60 s.
+
+    Each poll comes after the read before it. In the third hour, the median lag is
+    within 10 s of the same account's without skew, and no reading waits a third of
+    a period (planned from the stamps as they are, ahead ones waited about the skew
+    and behind ones up to a period).
+    """
+    rng = random.Random(seed)
+    delays = [rng.uniform(fastest, fastest + 10) for _ in range(36)]
+    skewed = follow(PollPlanner(PollTuning(), random.Random(seed)), [skew] * 36, delays, start)
+    unskewed = follow(PollPlanner(PollTuning(), random.Random(seed)), [0.0] * 36, delays, start)
+    third_hour = skewed.lags[-12:]
+    assert statistics.median(third_hour) <= statistics.median(unskewed.lags[-12:]) + 10
+    assert max(third_hour) < seconds(READING_PERIOD) / 3
+
+
+def test_a_reading_found_before_its_stamp_shows_the_stamps_ahead() -> None:
+    """At the first read already: corrected stamps SKEW_HEADROOM before it was found."""
+    plan = fresh_planner()
+    plan.observe(T, [T + timedelta(seconds=60)])
+    assert plan.stamp_ahead == SKEW_HEADROOM + 60
+    assert plan.diagnostics()["stamp_offset_s"] == SKEW_HEADROOM + 60
+    due = T + timedelta(seconds=60 - plan.stamp_ahead) + READING_PERIOD
+    assert T < plan.next_poll(T + timedelta(seconds=60), T) < due
+
+
+def test_a_late_upload_or_a_stale_newest_reading_is_no_skew() -> None:
+    """Found more than HORIZON after its stamp, one reading shows nothing of the clocks.
+
+    The newest reading at a start 20 minutes after it (a signal loss), or one uploaded
+    400 s late, together with the next: the stamps are taken as they are.
+    """
+    plan = fresh_planner()
+    plan.observe(T, [T - timedelta(minutes=20)])
+    late = 2
+    for index in range(2 * SKEW_READINGS):
+        taken = T + READING_PERIOD * index
+        if index == late:
+            continue
+        arrived = [taken - READING_PERIOD] if index == late + 1 else []
+        plan.observe(taken + timedelta(seconds=100 if arrived else 20), [*arrived, taken])
+        assert plan.stamp_ahead == 0
+    assert plan.diagnostics()["stamp_offset_s"] == 0.0
+
+
+def test_stamps_are_behind_when_every_recent_reading_is_found_late() -> None:
+    """All of the last SKEW_READINGS found more than HORIZON after their stamps.
+
+    The corrected stamps then come SKEW_HEADROOM before the soonest was found; a
+    reading found soon after its stamp (the clock put right) ends the correction.
+    """
+    plan = fresh_planner()
+    corrections = []
+    for index in range(SKEW_READINGS + 1):
+        taken = T + READING_PERIOD * index
+        plan.observe(taken + timedelta(seconds=400 + index), [taken])
+        corrections.append(plan.stamp_ahead)
+    assert corrections == [0.0] * (SKEW_READINGS - 1) + [SKEW_HEADROOM - 400] * 2
+    now = T + READING_PERIOD * (SKEW_READINGS + 1) + timedelta(seconds=400)
+    plan.observe(now, [now - timedelta(seconds=20)])
+    assert plan.stamp_ahead == 0
+
+
+def test_a_reading_found_within_prompt_of_its_stamp_calls_for_an_early_look() -> None:
+    """No upload is that quick: the next period is looked at once before its due time.
+
+    Halfway between the last read that missed a reading and the due time; found
+    there, the next reading shows the stamps ahead.
+    """
+    plan = fresh_planner()
+    plan.observe(T - READING_PERIOD, [])
+    found = T + timedelta(seconds=PROMPT)
+    plan.observe(found, [T])
+    due = T + READING_PERIOD
+    early = plan.next_poll(T, found)
+    assert found < early < due - timedelta(seconds=100)
+    assert seconds(early - due) == pytest.approx(-seconds(due - found) / 2, abs=PollTuning().jitter)
+    plan.observe(early, [due + timedelta(seconds=60)])
+    assert plan.stamp_ahead > 60
+    assert plan.next_poll(due + timedelta(seconds=60), early) > early
+
+
+def test_a_clock_put_right_is_followed_within_half_an_hour() -> None:
+    """Stamps 3 minutes ahead for two hours, then right.
+
+    The correction ends when the last reading found before its stamp leaves the
+    last SKEW_READINGS. Meanwhile the readings come late for the corrected stamps,
+    but none waits a minute; once the estimate has caught up again (another half
+    hour), they are found as soon as without skew.
+    """
+    delays = [20.0] * 48
+    followed = follow(fresh_planner(), [180.0] * 24 + [0.0] * 24, delays)
+    unskewed = follow(fresh_planner(), [0.0] * 48, delays)
+    first = 48 - len(followed.lags)
+    put_right = 24 - first
+    ended = put_right + SKEW_READINGS - 1
+    assert all(ahead > 150 for ahead in followed.ahead[12:ended])
+    assert followed.ahead[ended:] == [0.0] * (len(followed.lags) - ended)
+    assert max(followed.lags[put_right:]) < 60
+    caught_up = ended + SKEW_READINGS
+    assert max(followed.lags[caught_up:]) <= max(unskewed.lags[caught_up:]) + 5
+
+
+def test_a_clock_set_forward_is_followed_at_once() -> None:
+    """Stamps right for two hours, then 3 minutes ahead: corrected by the jump at once.
+
+    From the first reading so stamped, each is planned for from when it was taken,
+    as before; none is found later than without skew.
+    """
+    delays = [20.0] * 48
+    followed = follow(fresh_planner(), [0.0] * 24 + [180.0] * 24, delays)
+    unskewed = follow(fresh_planner(), [0.0] * 48, delays)
+    set_forward = 24 - (48 - len(followed.lags))
+    assert followed.ahead[:set_forward] == [0.0] * set_forward
+    assert followed.ahead[set_forward:] == [180.0] * (len(followed.lags) - set_forward)
+    assert max(followed.lags[set_forward:]) <= max(unskewed.lags[set_forward:]) + 1
+
+
+@pytest.mark.parametrize("name", MIXES)
+def test_unskewed_stamps_are_taken_as_they_are(name: str) -> None:
+    """Without skew, every poll of a day is the one planned without judging the stamps.
+
+    No phone of the benchmark gets a reading onto Share within PROMPT of its stamp,
+    so none calls for an early look either; the correction stays 0.
+    """
+    rng = random.Random(2)
+    delays = [draw(rng, MIXES[name]) for _ in range(288)]
+    plan = fresh_planner()
+    plain = fresh_planner()
+    plain._judge_stamps = lambda now, fresh: None  # type: ignore[method-assign]
+    followed = follow(plan, [0.0] * 288, delays)
+    assert followed.polls == follow(plain, [0.0] * 288, delays).polls
+    assert set(followed.ahead) == {0.0}
+    assert plan.diagnostics()["stamp_offset_s"] == 0.0
+
+
+def test_a_restart_keeps_the_stamp_offset() -> None:
+    """Restored from what it stored, the planner finds readings stamped ahead at once.
+
+    A new planner must first see a reading before its stamp (the first read comes
+    after the newest stamp here, so only an early probe can show it): until then,
+    readings wait about the skew.
+    """
+    delays = [20.0] * 36
+    plan = fresh_planner()
+    follow(plan, [180.0] * 36, delays)
+    stored = json.loads(json.dumps(plan.to_dict()))
+    restored = PollPlanner.from_dict(stored, rng=random.Random(1))
+    assert restored.stamp_ahead == plan.stamp_ahead > 150
+    after_restart = follow(restored, [180.0] * 12, delays[:12], start=250)
+    new = follow(fresh_planner(), [180.0] * 12, delays[:12], start=250)
+    assert max(after_restart.lags) < 30
+    assert max(new.lags) > 100
+
+
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        None,
+        "x",
+        {"ahead": "x", "bounds": []},
+        {"ahead": math.inf, "bounds": []},
+        {"ahead": 10.0, "bounds": [[None, math.nan]]},
+        {"ahead": 10.0, "bounds": [[1.0, 2.0, 3.0]]},
+        {"ahead": 10.0, "bounds": [[1.0, 2.0]] * (SKEW_READINGS + 1)},
+        {"ahead": 10.0},
+    ],
+)
+def test_a_malformed_stamp_offset_keeps_the_delays(stamps: Any) -> None:
+    """The stamps are then taken as they are; what was learned of the delays stays."""
+    stored = stored_after(20)
+    stored["stamps"] = stamps
+    restored = PollPlanner.from_dict(stored)
+    assert restored.stamp_ahead == 0
+    assert restored.delays.learned == 20
+    assert restored.to_dict()["stamps"] == {"ahead": 0.0, "bounds": []}

@@ -528,6 +528,8 @@ async def test_restart_keeps_the_learned_delays(
 ) -> None:
     """The planner comes back from the entry's Store with what it learned, and plans from it.
 
+    What it learned includes how far the readings' stamps are off (`stamp_offset_s`).
+
     The plan is made afresh from the estimate: keeping the plan in use across restarts
     was measured worse in the benchmark (see the README's freshness section).
     """
@@ -548,6 +550,9 @@ async def test_restart_keeps_the_learned_delays(
     assert restored.delays.learned == planner.delays.learned
     assert restored.delays.probabilities == pytest.approx(planner.delays.probabilities, abs=1e-6)
     assert restored.schedule == plan_schedule(restored.delays.cdf(), restored.tuning)
+    # How far the stamps were judged off, from the readings found so far.
+    assert restored.to_dict()["stamps"] == planner.to_dict()["stamps"]
+    assert len(planner.to_dict()["stamps"]["bounds"]) == 3
 
 
 async def test_a_damaged_stored_estimate_does_not_stop_the_readings(

@@ -4,7 +4,8 @@ CGM readings come every 5 minutes and reach Share after an upload delay that dif
 from phone to phone. The planner learns each account's delay distribution from when
 its readings turned up (`DelayEstimate`), chooses the poll offsets within the 5-minute
 period that minimise the expected lag plus a price per read (`plan_schedule`), and
-anchors them to the newest reading's own timestamp. A reading missing for a whole
+anchors them to the newest reading's own timestamp, corrected when the stamps run
+ahead of Home Assistant's clock or far behind it. A reading missing for a whole
 period (a signal loss) leaves two polls per period; with no data on Share at all, one.
 """
 
@@ -118,6 +119,15 @@ yet differ by 6 s in the median (the heavier tail's first polls at 26 and 35 s a
 one at 34 s); half a day of readings cannot tell them apart, and without a margin the
 planner flips on noise, while the plan with fewer early polls sees too little to flip
 back."""
+SKEW_READINGS: Final = 6
+"""Fresh readings whose arrival judges how far their stamps are off: the last half hour,
+so that a phone clock put right is followed within it."""
+SKEW_HEADROOM: Final = 10.0
+"""Seconds before the soonest reading found that a corrected stamp is placed, so that
+polls (and probes) can come before it and find a reading sooner still."""
+PROMPT: Final = 7.5
+"""Seconds after its stamp within which no phone gets a reading onto Share (the
+fastest take 8 s): a reading found this soon may have been there before its stamp."""
 STORAGE_VERSION: Final = 1
 STORED_SHARE_MIN: Final = 1e-9
 """The least share of a bin in a stored fit. The prior and the even spread keep every
@@ -597,6 +607,19 @@ class PollPlanner:
         self._probes: tuple[datetime, tuple[int, ...]] | None = None
         self._learning_periods = 0
         """Periods polled on the learning grid since this planner was made."""
+        self.stamp_ahead = 0.0
+        """Seconds the readings' stamps are ahead of the moments planned from (negative:
+        behind), as when the phone's or Home Assistant's clock is set wrong. 0 unless a
+        reading was found before its own stamp, or every recent one more than HORIZON
+        after it."""
+        self._arrival_bounds: list[tuple[float, float]] = []
+        """(after, by) of the last SKEW_READINGS fresh readings, in seconds after each
+        one's stamp: it reached Share after the read before the one that found it and
+        by that one."""
+        self._look_early = False
+        """Poll before the due time: readings may come before their corrected stamps."""
+        self._early_probe: tuple[datetime, float | None] | None = None
+        """The newest reading the early probe was planned for, and its offset (s)."""
 
     @classmethod
     def from_dict(
@@ -613,12 +636,43 @@ class PollPlanner:
             except KeyError, TypeError, ValueError, OverflowError:
                 pass
             else:
-                return cls(tuning, rng, delays)
+                planner = cls(tuning, rng, delays)
+                planner._restore_stamps(stored.get("stamps"))
+                return planner
         return cls(tuning, rng)
 
     def to_dict(self) -> dict[str, Any]:
-        """What a restart needs, JSON-serialisable: the learned delays."""
-        return {"version": STORAGE_VERSION, "delays": self.delays.to_dict()}
+        """What a restart needs, JSON-serialisable: the learned delays and stamp offset."""
+        return {
+            "version": STORAGE_VERSION,
+            "delays": self.delays.to_dict(),
+            "stamps": {
+                "ahead": self.stamp_ahead,
+                "bounds": [
+                    [after if math.isfinite(after) else None, by]
+                    for after, by in self._arrival_bounds
+                ],
+            },
+        }
+
+    def _restore_stamps(self, stored: Any) -> None:
+        """Take the stamp offset `to_dict` saved: a phone clock off stays corrected.
+
+        Anything malformed leaves the stamps taken as they are, the delays kept.
+        """
+        try:
+            ahead = float(stored["ahead"])
+            bounds = [
+                (-math.inf if after is None else float(after), float(by))
+                for after, by in stored["bounds"]
+            ]
+        except KeyError, TypeError, ValueError, OverflowError:
+            return
+        finite = [ahead, *(by for _, by in bounds), *(a for a, _ in bounds if a != -math.inf)]
+        if len(bounds) > SKEW_READINGS or not all(map(math.isfinite, finite)):
+            return
+        self.stamp_ahead = ahead
+        self._arrival_bounds = bounds
 
     def observe(self, now: datetime, arrived: Iterable[datetime]) -> None:
         """Learn from a successful read, given the timestamps of the readings it added.
@@ -635,15 +689,100 @@ class PollPlanner:
             and self._probes[0] == self._newest_seen
         )
         weight = PROBE_WEIGHT if probed else 1.0
-        if fresh and self._last_read is not None and len(fresh) <= MAX_ARRIVALS_LEARNED:
+        if self._last_read is None:
+            # The first read after a start: nothing was read before it, but its newest
+            # reading was on Share by now, whatever its stamp says.
+            self._judge_stamps(now, fresh[-1:])
+        elif len(fresh) <= MAX_ARRIVALS_LEARNED:
+            self._judge_stamps(now, fresh)
             for taken in fresh:
-                lower = (self._last_read - taken).total_seconds()
+                stamp = self._corrected(taken)
+                lower = (self._last_read - stamp).total_seconds()
                 if lower < HORIZON:
-                    self.delays.add(lower, (now - taken).total_seconds(), weight)
+                    self.delays.add(lower, (now - stamp).total_seconds(), weight)
         if fresh:
             self._newest_seen = fresh[-1]
         self._last_read = now
         self._replan_if_changed()
+
+    def _judge_stamps(self, now: datetime, fresh: Sequence[datetime]) -> None:
+        """Follow how far the stamps are off, from when the newest readings were found.
+
+        A reading found before its stamp shows the stamps ahead; every recent reading
+        found more than HORIZON after its stamp shows them behind (one late upload
+        does not). Without either, the stamps are taken as they are.
+        """
+        if not fresh:
+            return
+        for taken in fresh:
+            after = -math.inf
+            if self._last_read is not None:
+                after = (self._last_read - taken).total_seconds()
+            self._arrival_bounds.append((after, (now - taken).total_seconds()))
+        del self._arrival_bounds[:-SKEW_READINGS]
+        soonest = min(by for _, by in self._arrival_bounds)
+        full = len(self._arrival_bounds) == SKEW_READINGS
+        was_ahead = self.stamp_ahead
+        if soonest < 0 or (full and soonest > HORIZON):
+            self.stamp_ahead = self._correction(now, fresh[-1], soonest)
+        else:
+            self.stamp_ahead = 0.0
+        self._look_early = self._may_come_sooner(was_ahead)
+
+    def _correction(self, now: datetime, newest: datetime, soonest: float) -> float:
+        """How far the stamps are ahead, given the soonest a recent reading was found.
+
+        A corrected stamp comes SKEW_HEADROOM before the soonest one was found, so
+        that polls can come before it: sooner as soon as a reading is found sooner,
+        never later while the evidence lasts. Each reading is found some time after
+        it arrived; following that lag would move the polls later and later, every
+        reading found at the first of them. Stamps found further ahead than corrected
+        for may have jumped: then the correction that keeps their phase is taken.
+        """
+        ahead = SKEW_HEADROOM - soonest
+        was_ahead = self.stamp_ahead
+        if ahead > max(was_ahead, 0):
+            kept = self._phase_kept(now, newest)
+            return ahead if kept is None else max(ahead, kept)
+        if was_ahead * ahead > 0:
+            return max(was_ahead, ahead)
+        return ahead
+
+    def _may_come_sooner(self, was_ahead: float) -> bool:
+        """Whether readings may come before their corrected stamps: worth a look then.
+
+        Taken as they are, the stamps are doubted after a reading found within PROMPT
+        of its own; corrected anew, until the correction is checked. Checked, either
+        way, by a read shortly before a corrected stamp that missed its reading (one
+        after it shows nothing: the reading may have been a late upload).
+        """
+        checked = any(
+            -SKEW_HEADROOM < after + self.stamp_ahead <= 0 for after, _ in self._arrival_bounds
+        )
+        if self.stamp_ahead == 0:
+            return self._arrival_bounds[-1][1] <= PROMPT and not checked
+        corrected_anew = was_ahead * self.stamp_ahead <= 0
+        return (self._look_early or corrected_anew) and not checked
+
+    def _phase_kept(self, now: datetime, newest: datetime) -> float | None:
+        """The correction that puts `newest` in the slot the reading before it gives it.
+
+        A clock set forward between the two moves the stamps, not when the readings
+        come: corrected by the jump, they keep the delays learned so far. None where
+        no slot fits: none since the reading before (it was stamped ahead too), or
+        one that would have the stamps a whole period ahead (a reading between the
+        two is missing; a reading is never stamped that far ahead).
+        """
+        if self._newest_seen is None:
+            return None
+        previous = self._corrected(self._newest_seen)
+        periods = math.floor((now - previous) / READING_PERIOD)
+        ahead = (newest - previous - READING_PERIOD * periods).total_seconds()
+        return ahead if periods >= 1 and ahead < HORIZON - SKEW_HEADROOM else None
+
+    def _corrected(self, taken: datetime) -> datetime:
+        """The moment to plan from for a reading stamped `taken`."""
+        return taken - timedelta(seconds=self.stamp_ahead)
 
     def _seen(self, taken: datetime) -> bool:
         return self._newest_seen is not None and taken <= self._newest_seen
@@ -670,15 +809,19 @@ class PollPlanner:
         tuning = self.tuning
         if newest is None:
             return now + tuning.no_data_interval
+        due = self._corrected(newest) + READING_PERIOD
         if self._probes is None or self._probes[0] != newest:
             self._probes = (newest, self._draw_probes())
-        probes = self._probes[1]
-        due = newest + READING_PERIOD
+            self._early_probe = (newest, self._early_offset(due, now))
+        probes: tuple[float, ...] = self._probes[1]
+        if self._early_probe is not None and self._early_probe[1] is not None:
+            probes = (*probes, self._early_probe[1])
         period = max(0, math.floor((now - due) / READING_PERIOD))
         while True:
             start = due + READING_PERIOD * period
             guard = None
-            if start - newest >= tuning.long_loss:
+            offsets: tuple[float, ...]
+            if start - self._corrected(newest) >= tuning.long_loss:
                 offsets = self.schedule.offsets[:1]
                 if self.schedule.guard is not None:
                     drift = min(PHASE_DRIFT * (period + 1), PHASE_DRIFT_MAX)
@@ -697,6 +840,22 @@ class PollPlanner:
                     jitter = timedelta(seconds=self._rng.uniform(0, tuning.jitter))
                     return max(planned, now + tuning.min_spacing) + jitter
             period += 1
+
+    def _early_offset(self, due: datetime, now: datetime) -> float | None:
+        """Seconds before the due time to look for the next reading, while it may be there.
+
+        Halfway between the latest read known to have missed a reading before its
+        corrected stamp and the due time, from now on: found there, the reading moves
+        the corrected stamps sooner by half that distance at least; missed, it halves
+        where the next early probe looks.
+        """
+        if not self._look_early:
+            return None
+        corrected = (after + self.stamp_ahead for after, _ in self._arrival_bounds)
+        missed = max((after for after in corrected if after <= 0), default=-math.inf)
+        spacing = self.tuning.min_spacing.total_seconds()
+        low = max(missed, (now - due).total_seconds() + spacing)
+        return (low - spacing) / 2 if low < -spacing else None
 
     def _draw_probes(self) -> tuple[int, ...]:
         """Extra polls between the planned ones (or before the first), in some periods.
@@ -761,6 +920,7 @@ class PollPlanner:
             "long_loss_offsets_s": list(schedule.long_loss_offsets),
             "expected_lag_s": round(schedule.expected_lag, 1),
             "expected_reads_per_reading": round(schedule.expected_reads, 2),
+            "stamp_offset_s": round(self.stamp_ahead, 1),
         }
 
 
