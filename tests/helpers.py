@@ -11,15 +11,18 @@ from homeassistant.helpers import event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_fire_time_changed,
     async_fire_time_changed_exact,
 )
 
+from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
 from custom_components.dexcom_share.history import ReadingHistory
 from custom_components.dexcom_share.models import GlucoseReading, Trend
 from custom_components.dexcom_share.storage import EntryState, async_entry_state
+from share_simulator import Account, Reading, ShareSimulator
 
-from .conftest import NOW, readings_until
+from .conftest import NOW, PASSWORD, readings_until
 
 TICK = timedelta(milliseconds=1)
 
@@ -118,3 +121,18 @@ async def stored_days(hass: HomeAssistant, entry_id: str, days: int) -> EntrySta
         NOW - timedelta(minutes=1),
     )
     return state
+
+
+def account_entry(
+    hass: HomeAssistant, share: ShareSimulator, username: str, readings: list[Reading]
+) -> tuple[Account, MockConfigEntry]:
+    """A new Share account with `readings` and its entry, added but not set up."""
+    account = share.state.add_account(username=username, password=PASSWORD, readings=readings)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=username,
+        unique_id=account.account_id,
+        data={"username": username, "password": PASSWORD, CONF_REGION: "us"},
+    )
+    entry.add_to_hass(hass)
+    return account, entry

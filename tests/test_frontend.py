@@ -8,7 +8,6 @@ import re
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from hypothesis import given, strategies as st
@@ -16,11 +15,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
 from custom_components.dexcom_share.frontend import CARD_FILE, CARD_URL, card_module_url
 from share_simulator import ShareSimulator
 
-from .conftest import PASSWORD, readings_until
+from .conftest import readings_until
+from .helpers import account_entry
 
 CARD_PREFIX = f"{CARD_URL}?v="
 
@@ -80,18 +79,9 @@ async def test_card_registered_once_for_all_entries(
     init_integration: MockConfigEntry,
 ) -> None:
     """A second account adds no second module (async_setup runs once per start)."""
-    second_account = share.state.add_account(
-        username="alex",
-        password=PASSWORD,
-        readings=readings_until(frozen_now - timedelta(minutes=2), [120, 124, 127]),
+    _, second = account_entry(
+        hass, share, "alex", readings_until(frozen_now - timedelta(minutes=2), [120, 124, 127])
     )
-    second = MockConfigEntry(
-        domain=DOMAIN,
-        title="alex",
-        unique_id=second_account.account_id,
-        data={CONF_USERNAME: "alex", CONF_PASSWORD: PASSWORD, CONF_REGION: "us"},
-    )
-    second.add_to_hass(hass)
     assert await hass.config_entries.async_setup(second.entry_id)
     await hass.async_block_till_done()
     assert second.state is ConfigEntryState.LOADED

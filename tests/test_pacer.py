@@ -25,15 +25,15 @@ from hypothesis import example, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, STALE_AFTER
+from custom_components.dexcom_share.const import DOMAIN, STALE_AFTER
 from custom_components.dexcom_share.coordinator import HELD_BACK_LIMIT, PACER
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
 from custom_components.dexcom_share.schedule import PACER_GRACE, SharePacer
 from share_simulator import Fault, ShareSimulator
 from share_simulator.model import READ, LoggedRequest
 
-from .conftest import NOW, PASSWORD, readings_until, served
-from .helpers import advance, advance_by_seconds, step_whole_second
+from .conftest import NOW, readings_until, served
+from .helpers import account_entry, advance, advance_by_seconds, step_whole_second
 
 START = datetime(2026, 11, 21, tzinfo=UTC)
 ENTRIES = 20
@@ -212,28 +212,20 @@ def add_entries(hass: HomeAssistant, share: ShareSimulator, count: int) -> list[
 
     Each entry's unique ID is its account's ID.
     """
-    entries = []
-    for index in range(count):
-        username = f"sharer{index}@example.com"
-        account = share.state.add_account(
-            username=username,
-            password=PASSWORD,
-            readings=served(
+    return [
+        account_entry(
+            hass,
+            share,
+            f"sharer{index}@example.com",
+            served(
                 readings_until(
                     NOW + timedelta(hours=4) - timedelta(seconds=13 * index),
                     [100 + index] * (12 * 28),
                 )
             ),
-        )
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=username,
-            unique_id=account.account_id,
-            data={"username": username, "password": PASSWORD, CONF_REGION: "us"},
-        )
-        entry.add_to_hass(hass)
-        entries.append(entry)
-    return entries
+        )[1]
+        for index in range(count)
+    ]
 
 
 def reads_per_account(share: ShareSimulator) -> dict[str, list[float]]:
