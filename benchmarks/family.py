@@ -26,7 +26,8 @@ import random
 import statistics
 from typing import Any
 
-from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
+from custom_components.dexcom_share.glucose.optimiser import PollTuning
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Reading
 
 from .harness import (

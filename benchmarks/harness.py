@@ -27,7 +27,9 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
-from custom_components.dexcom_share.schedule import READING_PERIOD, PollPlanner, PollTuning
+from custom_components.dexcom_share.glucose.const import READING_PERIOD
+from custom_components.dexcom_share.glucose.optimiser import PollTuning
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Reading, ShareSimulator, generate_trace
 from share_simulator.model import LOGINS, READ
 from tests.helpers import step, step_whole_second

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 import random
 
-from custom_components.dexcom_share.schedule import HORIZON, DelayEstimate, PollPlanner, PollTuning
+from custom_components.dexcom_share.glucose.delays import HORIZON, DelayEstimate
+from custom_components.dexcom_share.glucose.optimiser import PollTuning
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Reading
 from share_simulator.trace import (
     BIMODAL_DELAY_MIX,

@@ -11,7 +11,7 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from custom_components.dexcom_share.schedule import PollTuning
+from custom_components.dexcom_share.glucose.optimiser import PollTuning
 
 from .harness import lag_figures
 

@@ -37,16 +37,12 @@ import json
 from multiprocessing import Pool
 from pathlib import Path
 import random
-from typing import Any
+from typing import Any, Final
 
-from custom_components.dexcom_share import schedule
-from custom_components.dexcom_share.schedule import (
-    HORIZON,
-    DelayEstimate,
-    PollPlanner,
-    PollTuning,
-    plan_schedule,
-)
+from custom_components.dexcom_share.glucose import delays, optimiser
+from custom_components.dexcom_share.glucose.delays import HORIZON, DelayEstimate
+from custom_components.dexcom_share.glucose.optimiser import PollTuning, plan_schedule
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Reading
 
 from .family import DAYS
@@ -103,26 +99,38 @@ class LastDayExactPlanner(ToldPlanner):
 
 
 RESULTS = Path(__file__).parent / "results" / "single_days.json"
+IDEALISED: Final = {
+    "PROBE_SHARE": delays,
+    "PROBES_FIRST": delays,
+    "MEMORY": delays,
+    "SHIFT_MEMORY": delays,
+    "SWITCH_MARGIN": optimiser,
+}
+"""The constants an idealised learner changes, each in the module that uses it."""
 
 
 @contextlib.contextmanager
 def _idealised(learner: str) -> Iterator[None]:
     """The planner's constants as the learner has them, restored after."""
     ideal = {
-        "PROBE_SHARE": 0.0 if "free" in learner else schedule.PROBE_SHARE,
-        "PROBES_FIRST": 0 if "free" in learner else schedule.PROBES_FIRST,
-        "MEMORY": float("inf") if "forever" in learner else schedule.MEMORY,
-        "SHIFT_MEMORY": float("inf") if "forever" in learner else schedule.SHIFT_MEMORY,
-        "SWITCH_MARGIN": 0.0 if "no_margin" in learner else schedule.SWITCH_MARGIN,
+        "PROBE_SHARE": 0.0 if "free" in learner else IDEALISED["PROBE_SHARE"].PROBE_SHARE,
+        "PROBES_FIRST": 0 if "free" in learner else IDEALISED["PROBES_FIRST"].PROBES_FIRST,
+        "MEMORY": float("inf") if "forever" in learner else IDEALISED["MEMORY"].MEMORY,
+        "SHIFT_MEMORY": float("inf")
+        if "forever" in learner
+        else IDEALISED["SHIFT_MEMORY"].SHIFT_MEMORY,
+        "SWITCH_MARGIN": 0.0
+        if "no_margin" in learner
+        else IDEALISED["SWITCH_MARGIN"].SWITCH_MARGIN,
     }
-    shipped = {name: getattr(schedule, name) for name in ideal}
+    shipped = {name: getattr(IDEALISED[name], name) for name in ideal}
     try:
         for name, value in ideal.items():
-            setattr(schedule, name, value)
+            setattr(IDEALISED[name], name, value)
         yield
     finally:
         for name, value in shipped.items():
-            setattr(schedule, name, value)
+            setattr(IDEALISED[name], name, value)
 
 
 def _first_polls(planner: PollPlanner) -> list[int]:

@@ -29,8 +29,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.dexcom_share import schedule
-from custom_components.dexcom_share.schedule import PollPlanner, PollTuning
+from custom_components.dexcom_share.glucose.optimiser import PollTuning
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import ShareSimulator
 
 from .family import DAYS, FamilyRun
@@ -46,7 +46,7 @@ from .harness import (
     trace_readings,
 )
 from .oracle import TRACES, KnownDelays
-from .single_days import replay_days
+from .single_days import IDEALISED, replay_days
 
 RESULTS = Path(__file__).parent / "results"
 QUICK = bool(os.environ.get("BENCHMARK_QUICK"))
@@ -249,11 +249,10 @@ def test_single_days_replay(learner: str) -> None:
 
     The idealised learners' constants are put back after it, for the planner as shipped.
     """
-    names = ("PROBE_SHARE", "PROBES_FIRST", "MEMORY", "SHIFT_MEMORY", "SWITCH_MARGIN")
-    shipped = {name: getattr(schedule, name) for name in names}
+    shipped = {name: getattr(module, name) for name, module in IDEALISED.items()}
     _, _, rows = replay_days((learner, "mix", 1))
     assert len(rows) == 1
     *_, missed, later_plan_share = rows[0]
     assert missed >= 0
     assert 0 <= later_plan_share <= 1
-    assert {name: getattr(schedule, name) for name in names} == shipped
+    assert {name: getattr(module, name) for name, module in IDEALISED.items()} == shipped

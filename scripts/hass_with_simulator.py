@@ -22,7 +22,7 @@ if __name__ == "__main__":
     if retry := os.environ.get("SHARE_DEMO_AUTH_RETRY_SECONDS"):
         config = sys.argv[sys.argv.index("--config") + 1]
         sys.path.insert(0, config)
-        from custom_components.dexcom_share import share
+        from custom_components.dexcom_share.glucose import share
 
         share.AUTH_RETRY_DELAY = float(retry)
     sys.exit(main())

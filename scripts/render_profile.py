@@ -17,9 +17,9 @@ from pathlib import Path
 import random
 from zoneinfo import ZoneInfo
 
-from custom_components.dexcom_share.agp import glucose_profile, render_agp_png
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.glucose.agp import glucose_profile, render_agp_png
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "glucose_profile.png"
 TIME_ZONE = ZoneInfo("America/New_York")

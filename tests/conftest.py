@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, PLATFORMS
-from custom_components.dexcom_share.schedule import PollPlanner
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Account, Reading, ShareSimulator
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "dexcom_share"

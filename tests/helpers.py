@@ -17,8 +17,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading, Trend
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
 from custom_components.dexcom_share.storage import EntryState, async_entry_state
 from share_simulator import Account, Reading, ShareSimulator
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from custom_components.dexcom_share.const import DOMAIN
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading
 
 FIVE = timedelta(minutes=5)
 

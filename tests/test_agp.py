@@ -10,7 +10,7 @@ from PIL import Image
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.dexcom_share.agp import (
+from custom_components.dexcom_share.glucose.agp import (
     BIN_MINUTES,
     BINS,
     HEIGHT,
@@ -21,9 +21,9 @@ from custom_components.dexcom_share.agp import (
     percentile,
     render_agp_png,
 )
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
-from custom_components.dexcom_share.report import glucose_report
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading
+from custom_components.dexcom_share.glucose.report import glucose_report
 
 BERLIN = ZoneInfo("Europe/Berlin")
 END = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import itertools
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.dexcom_share.alerts import (
+from custom_components.dexcom_share.glucose.alerts import (
     ALWAYS_ON,
     URGENT_LOW_MAX_SILENCE,
     AlertEngine,
@@ -23,7 +23,7 @@ from custom_components.dexcom_share.alerts import (
     AlertSettings,
     kinds,
 )
-from custom_components.dexcom_share.models import GlucoseReading, Trend
+from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
 
 SOUNDING = frozenset({AlertEventType.RAISED, AlertEventType.REPEATED, AlertEventType.ESCALATED})
 """Events that alert a person (the others tell what a person did, or that it ended)."""

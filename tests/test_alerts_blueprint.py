@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.dexcom_share.alerts import AlertEvent, AlertEventType, AlertKind
+from custom_components.dexcom_share.glucose.alerts import AlertEvent, AlertEventType, AlertKind
 from custom_components.dexcom_share.storage import ENTRY_STATES
 from share_simulator import Account
 

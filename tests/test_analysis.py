@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.dexcom_share.analysis import (
+from custom_components.dexcom_share.glucose.analysis import (
     GlucoseRange,
     Thresholds,
     daily_summary,
@@ -14,7 +14,7 @@ from custom_components.dexcom_share.analysis import (
     predict,
     rate_per_minute,
 )
-from custom_components.dexcom_share.models import GlucoseReading, Trend
+from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
 
 T = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIVE = timedelta(minutes=5)

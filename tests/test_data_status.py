@@ -16,11 +16,11 @@ from hypothesis import given, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.analysis import data_status
 from custom_components.dexcom_share.const import CONF_UNIT
 from custom_components.dexcom_share.coordinator import NORMAL_DELAY_SHARE
-from custom_components.dexcom_share.models import SHARE_PROBLEMS, DataStatus, GlucoseReading
-from custom_components.dexcom_share.schedule import READING_PERIOD
+from custom_components.dexcom_share.glucose.analysis import data_status
+from custom_components.dexcom_share.glucose.const import READING_PERIOD
+from custom_components.dexcom_share.glucose.models import SHARE_PROBLEMS, DataStatus, GlucoseReading
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 

@@ -19,23 +19,23 @@ from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.alerts import (
+from custom_components.dexcom_share.const import CONF_FALLBACK, CONF_UNIT
+from custom_components.dexcom_share.glucose.alerts import (
     AlertEngine,
     AlertEventType,
     AlertKind,
     AlertSettings,
 )
-from custom_components.dexcom_share.const import CONF_FALLBACK, CONF_UNIT
-from custom_components.dexcom_share.fallback import (
+from custom_components.dexcom_share.glucose.fallback import (
     FRESH_FOR,
     SHARE_QUIET_AFTER,
     fallback_reading,
     fallback_wanted,
     glucose_mg_dl,
 )
-from custom_components.dexcom_share.history import SLOT, ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading, Trend
-from custom_components.dexcom_share.session import SensorType, detect_session_start
+from custom_components.dexcom_share.glucose.history import SLOT, ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
+from custom_components.dexcom_share.glucose.session import SensorType, detect_session_start
 from share_simulator import Account, Fault, ShareSimulator
 
 from .conftest import NOW

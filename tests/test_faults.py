@@ -191,7 +191,7 @@ async def test_hung_share_costs_one_deadline(
 ) -> None:
     """A Share that accepts and never answers: each read gives up at its deadline."""
     share.state.add_fault(Fault("hang", endpoint=READ, times=2, seconds=30))
-    with patch("custom_components.dexcom_share.share.REQUEST_TIMEOUT", (0.3, 0.3)):
+    with patch("custom_components.dexcom_share.glucose.share.REQUEST_TIMEOUT", (0.3, 0.3)):
         await advance(hass, freezer, timedelta(minutes=10))
     assert init_integration.runtime_data.errors["transient"] == 2
     assert_recovered(hass, init_integration, live)
@@ -206,7 +206,7 @@ async def test_hung_share_at_setup_loads_and_retries(
 ) -> None:
     """A hang during the first login gives up in bounded time; the next poll gets the data."""
     share.state.add_fault(Fault("hang", times=1, seconds=30))
-    with patch("custom_components.dexcom_share.share.REQUEST_TIMEOUT", (0.3, 0.3)):
+    with patch("custom_components.dexcom_share.glucose.share.REQUEST_TIMEOUT", (0.3, 0.3)):
         await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED

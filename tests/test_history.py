@@ -13,14 +13,14 @@ from homeassistant.helpers.json import prepare_save_json
 from hypothesis import example, given, settings, strategies as st
 import pytest
 
-from custom_components.dexcom_share import history as history_module
-from custom_components.dexcom_share.history import (
+from custom_components.dexcom_share.glucose import history as history_module
+from custom_components.dexcom_share.glucose.history import (
     FUTURE_TOLERANCE,
     MAX_READINGS,
     RETENTION,
     ReadingHistory,
 )
-from custom_components.dexcom_share.models import GlucoseReading, Trend
+from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIVE = timedelta(minutes=5)

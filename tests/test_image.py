@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share import image
-from custom_components.dexcom_share.agp import HEIGHT, WIDTH
+from custom_components.dexcom_share.glucose.agp import HEIGHT, WIDTH
 from share_simulator import Account, Fault, ShareSimulator
 
 from .conftest import NOW, readings_until

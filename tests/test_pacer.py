@@ -25,10 +25,11 @@ from hypothesis import example, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.const import DOMAIN, STALE_AFTER
+from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.coordinator import HELD_BACK_LIMIT, PACER
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
-from custom_components.dexcom_share.schedule import PACER_GRACE, SharePacer
+from custom_components.dexcom_share.glucose.const import STALE_AFTER
+from custom_components.dexcom_share.glucose.pacer import PACER_GRACE, SharePacer
 from share_simulator import Fault, ShareSimulator
 from share_simulator.model import READ, LoggedRequest
 

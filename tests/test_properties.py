@@ -13,39 +13,37 @@ import uuid
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.dexcom_share.analysis import (
-    MAX_CLOCK_AHEAD,
-    build_snapshot,
-    convert,
-    merge_readings,
-)
 from custom_components.dexcom_share.const import (
-    HISTORY,
     MAX_STALE_MINUTES,
     MIN_STALE_MINUTES,
-    STALE_AFTER,
     THRESHOLD_KEYS,
-    UNITS,
 )
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import (
+from custom_components.dexcom_share.glucose.analysis import (
+    MAX_CLOCK_AHEAD,
+    build_snapshot,
+    merge_readings,
+)
+from custom_components.dexcom_share.glucose.const import HISTORY, STALE_AFTER
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import (
     DataStatus,
-    DisplayOptions,
     GlucoseReading,
     Thresholds,
     Trend,
 )
-from custom_components.dexcom_share.options import (
-    display_options,
-    entered_thresholds,
-    shown_thresholds,
-)
-from custom_components.dexcom_share.session import DEFAULT_SENSOR_TYPE
-from custom_components.dexcom_share.share import (
+from custom_components.dexcom_share.glucose.session import DEFAULT_SENSOR_TYPE
+from custom_components.dexcom_share.glucose.share import (
     LoginGuard,
     ShareAuthError,
     canonical_login,
     parse_reading,
+)
+from custom_components.dexcom_share.glucose.snapshot import DisplayOptions
+from custom_components.dexcom_share.glucose.units import UNITS, convert
+from custom_components.dexcom_share.options import (
+    display_options,
+    entered_thresholds,
+    shown_thresholds,
 )
 from custom_components.dexcom_share.storage import EntryState
 

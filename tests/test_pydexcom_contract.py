@@ -1,6 +1,6 @@
-"""The pydexcom internals share.py relies on, checked so that an upgrade fails here first.
+"""The pydexcom internals glucose/share.py relies on, checked so that an upgrade fails here first.
 
-share.py overrides pydexcom's `_post` and calls `_get_session` and
+glucose/share.py overrides pydexcom's `_post` and calls `_get_session` and
 `_get_glucose_readings` directly; it reads `_session`, `_base_url` and `account_id` and
 pydexcom's constants. If a new pydexcom renames or reshapes any of these, this file
 fails in CI instead of the integration failing at a user's.
@@ -101,6 +101,6 @@ def test_a_login_goes_through_post_and_sets_the_attributes_used(
 
 
 def test_all_zero_account_id_is_refused_by_an_argument_error(share: ShareSimulator) -> None:
-    """share.py relies on pydexcom refusing the all-zeros ID with an ArgumentError."""
+    """glucose/share.py relies on pydexcom refusing the all-zeros ID with an ArgumentError."""
     with pytest.raises(ArgumentError):
         Dexcom(password=PASSWORD, account_id=pydexcom.const.DEFAULT_UUID)

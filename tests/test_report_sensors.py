@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.glucose.models import GlucoseReading
 from share_simulator import Account, ShareSimulator
 
 from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until

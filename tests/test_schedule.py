@@ -13,26 +13,35 @@ from typing import Any
 from hypothesis import example, given, settings, strategies as st
 import pytest
 
-from custom_components.dexcom_share import schedule
-from custom_components.dexcom_share.schedule import (
+from custom_components.dexcom_share.glucose import (
+    delays as delays_module,
+    planner as planner_module,
+)
+from custom_components.dexcom_share.glucose.const import READING_PERIOD
+from custom_components.dexcom_share.glucose.delays import (
     HORIZON,
-    LEARNING_GRID,
-    LEARNING_READINGS,
     MAX_INTERVALS,
     MEMORY,
-    PROBE_WEIGHT,
     PROBES_FIRST,
+    SMOOTHED_UNTIL,
+    DelayEstimate,
+)
+from custom_components.dexcom_share.glucose.optimiser import (
+    GUARD_SHARE,
+    SWITCH_MARGIN,
+    PollTuning,
+    Schedule,
+    plan_schedule,
+)
+from custom_components.dexcom_share.glucose.planner import (
+    LEARNING_GRID,
+    LEARNING_READINGS,
+    PROBE_WEIGHT,
     PROMPT,
-    READING_PERIOD,
     SKEW_HEADROOM,
     SKEW_READINGS,
-    SMOOTHED_UNTIL,
-    SWITCH_MARGIN,
-    DelayEstimate,
     PollPlanner,
-    PollTuning,
     ReadWindow,
-    plan_schedule,
     read_window,
 )
 
@@ -275,7 +284,7 @@ def test_learning_hour_places_a_bimodal_phone(monkeypatch: pytest.MonkeyPatch) -
         return sum(costs) / len(costs) / best - 1
 
     with_grid = excess()
-    monkeypatch.setattr(schedule, "LEARNING_READINGS", 0)
+    monkeypatch.setattr(planner_module, "LEARNING_READINGS", 0)
     without_grid = excess()
     assert with_grid < 0.2
     assert with_grid < 0.75 * without_grid
@@ -316,7 +325,7 @@ def test_guard_is_never_late() -> None:
     plan.schedule = plan_schedule(cdf, PollTuning())
     guard = plan.schedule.guard
     assert guard is not None
-    assert cdf[guard] <= schedule.GUARD_SHARE
+    assert cdf[guard] <= GUARD_SHARE
     assert guard >= 50
     long_ago = T - timedelta(hours=1)
     for start in range(12, 20):
@@ -807,7 +816,7 @@ def test_a_plan_in_use_is_kept_only_within_the_margin(
         # The guard belongs to the plan chosen, placed from the estimate as it stands.
         assert chosen.guard is not None
         assert chosen.guard <= chosen.offsets[0] - 5
-        assert cdf[chosen.guard] <= schedule.GUARD_SHARE
+        assert cdf[chosen.guard] <= GUARD_SHARE
 
 
 def test_only_a_grown_up_estimate_keeps_its_plan(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -817,15 +826,15 @@ def test_only_a_grown_up_estimate_keeps_its_plan(monkeypatch: pytest.MonkeyPatch
     """
     plan = PollPlanner(PollTuning(), random.Random(0))
     handed: list[tuple[int, bool]] = []
-    real = schedule.plan_schedule
+    real = plan_schedule
 
     def spy(
         cdf: Sequence[float], tuning: PollTuning, current: tuple[int, ...] | None = None
-    ) -> schedule.Schedule:
+    ) -> Schedule:
         handed.append((plan.delays.learned, current is not None))
         return real(cdf, tuning, current)
 
-    monkeypatch.setattr(schedule, "plan_schedule", spy)
+    monkeypatch.setattr(planner_module, "plan_schedule", spy)
     simulate(plan, MIXES["bimodal"], 3 * SMOOTHED_UNTIL)
     assert any(learned < SMOOTHED_UNTIL for learned, _ in handed)
     # Growing up always plans again (the smoothing ends), without the plan in use.
@@ -932,7 +941,7 @@ def test_old_intervals_are_folded_in_and_storage_stays_bounded(
 ) -> None:
     """Past MAX_INTERVALS distinct intervals, the oldest live on as per-bin counts."""
     # The sweeping delays would read as a change of phone and fade at once.
-    monkeypatch.setattr(schedule, "SURPRISES_FOR_SHIFT", 10**9)
+    monkeypatch.setattr(delays_module, "SURPRISES_FOR_SHIFT", 10**9)
     estimate = DelayEstimate()
     for index in range(3 * MAX_INTERVALS):
         estimate.add(index % 120, index % 120 + 3 + index // 120 * 40)
@@ -1028,8 +1037,8 @@ def test_learning_goes_on_from_any_stored_estimate(
         "learned": learned,
     }
     total = sum(fit)
-    fit_usable = 0 < total < math.inf and min(fit) / total >= schedule.STORED_SHARE_MIN
-    counts_usable = sum(folded) + sum(weights) <= schedule.STORED_COUNT_MAX
+    fit_usable = 0 < total < math.inf and min(fit) / total >= delays_module.STORED_SHARE_MIN
+    counts_usable = sum(folded) + sum(weights) <= delays_module.STORED_COUNT_MAX
     try:
         estimate = DelayEstimate.from_dict(stored)
     except ValueError:

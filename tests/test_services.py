@@ -10,8 +10,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading
 from share_simulator import Account
 
 from .conftest import NOW

@@ -7,9 +7,9 @@ from itertools import pairwise
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.dexcom_share.history import ReadingHistory
-from custom_components.dexcom_share.models import GlucoseReading
-from custom_components.dexcom_share.session import (
+from custom_components.dexcom_share.glucose.history import ReadingHistory
+from custom_components.dexcom_share.glucose.models import GlucoseReading
+from custom_components.dexcom_share.glucose.session import (
     CONFIRMATION,
     MANUAL_START_MARGIN,
     SENSOR_SPECS,

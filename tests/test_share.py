@@ -9,7 +9,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
-from custom_components.dexcom_share.share import (
+from custom_components.dexcom_share.glucose.share import (
     GlucoseReading,
     ShareAuthError,
     ShareClient,
@@ -258,7 +258,7 @@ def test_hung_server_hits_the_deadline(share: ShareSimulator, account: Account) 
     """A server that never answers costs one deadline, not a hung thread."""
     share.state.add_fault(Fault("hang", seconds=30))
     with (
-        patch("custom_components.dexcom_share.share.REQUEST_TIMEOUT", (0.5, 0.5)),
+        patch("custom_components.dexcom_share.glucose.share.REQUEST_TIMEOUT", (0.5, 0.5)),
         pytest.raises(ShareConnectionError, match="no answer in time"),
     ):
         client().login()

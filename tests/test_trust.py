@@ -37,7 +37,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN
-from custom_components.dexcom_share.schedule import DelayEstimate, PollPlanner, plan_schedule
+from custom_components.dexcom_share.glucose.delays import DelayEstimate
+from custom_components.dexcom_share.glucose.optimiser import plan_schedule
+from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Account, Fault, Reading, ShareSimulator
 from share_simulator.model import AUTHENTICATE, LOGIN_BY_ID, READ
 

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.coordinator import CLOCK_TOLERANCE
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
-from custom_components.dexcom_share.share import RequestStats
+from custom_components.dexcom_share.glucose.share import RequestStats
 from share_simulator import Account, ShareSimulator
 
 from .conftest import NOW

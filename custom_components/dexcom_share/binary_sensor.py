@@ -14,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
-from .models import Snapshot
+from .glucose.snapshot import Snapshot
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0

@@ -25,13 +25,6 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .alerts import (
-    ALWAYS_ON,
-    MAX_REPEAT_MINUTES,
-    MIN_REPEAT_MINUTES,
-    URGENT_LOW_MAX_SILENCE,
-    AlertKind,
-)
 from .const import (
     CONF_ALERTS_ON,
     CONF_ESCALATE_MINUTES,
@@ -53,9 +46,26 @@ from .const import (
     MIN_STALE_MINUTES,
     REGIONS,
     THRESHOLD_KEYS,
-    UNITS,
 )
 from .coordinator import DexcomShareConfigEntry
+from .glucose.alerts import (
+    ALWAYS_ON,
+    MAX_REPEAT_MINUTES,
+    MIN_REPEAT_MINUTES,
+    URGENT_LOW_MAX_SILENCE,
+    AlertKind,
+)
+from .glucose.report import REPORT_DAYS
+from .glucose.session import SensorType
+from .glucose.share import (
+    ShareAuthError,
+    ShareClient,
+    ShareConnectionError,
+    ShareError,
+    ShareLockedError,
+    canonical_login,
+)
+from .glucose.units import UNITS
 from .options import (
     ESCALATE_MINUTES,
     HIGH_MINUTES,
@@ -71,16 +81,6 @@ from .options import (
     shown_thresholds,
     stale_after,
     thresholds,
-)
-from .report import REPORT_DAYS
-from .session import SensorType
-from .share import (
-    ShareAuthError,
-    ShareClient,
-    ShareConnectionError,
-    ShareError,
-    ShareLockedError,
-    canonical_login,
 )
 from .storage import EntryState, async_entry_state
 

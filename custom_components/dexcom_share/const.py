@@ -1,6 +1,5 @@
 """Constants for the Dexcom Share integration."""
 
-from datetime import timedelta
 import logging
 from typing import Final
 
@@ -45,20 +44,4 @@ MAX_STALE_MINUTES: Final = 120
 
 REGIONS: Final = ("us", "ous", "jp")
 DEFAULT_REGION: Final = "us"
-UNITS: Final = (
-    UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER,
-    UnitOfBloodGlucoseConcentration.MILLIMOLE_PER_LITER,
-)
 DEFAULT_UNIT: Final = UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER
-
-# "Low soon" looks this far ahead.
-LOW_SOON_WITHIN: Final = timedelta(minutes=20)
-# A reading older than this is never shown as the current glucose.
-STALE_AFTER: Final = timedelta(minutes=15)
-# Share keeps 24 hours of readings; so does the coordinator.
-HISTORY: Final = timedelta(hours=24)
-
-LOW_VALUE: Final = 39
-"""Dexcom's LOW: below 40 mg/dL, the sensor's range."""
-HIGH_VALUE: Final = 401
-"""Dexcom's HIGH: above 400 mg/dL."""

@@ -19,10 +19,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .alerts import AlertEngine, AlertEvent, AlertKind
-from .analysis import age_limits, build_snapshot, merge_readings
-from .const import CONF_REGION, DOMAIN, HISTORY, LOGGER
-from .fallback import (
+from .const import CONF_REGION, DOMAIN, LOGGER
+from .glucose.alerts import AlertEngine, AlertEvent, AlertKind
+from .glucose.analysis import age_limits, build_snapshot, merge_readings
+from .glucose.const import HISTORY
+from .glucose.fallback import (
     SHARE_QUIET_AFTER,
     fallback_reading,
     fallback_wanted,
@@ -30,11 +31,11 @@ from .fallback import (
     glucose_mg_dl,
     newest_from_share,
 )
-from .models import SHARE_PROBLEMS, DataStatus, GlucoseReading, Snapshot
-from .options import alert_settings, display_options, fallback_sensor
-from .schedule import PollPlanner, SharePacer, read_window
-from .session import CONFIRMATION
-from .share import (
+from .glucose.models import SHARE_PROBLEMS, DataStatus, GlucoseReading
+from .glucose.pacer import SharePacer
+from .glucose.planner import PollPlanner, read_window
+from .glucose.session import CONFIRMATION
+from .glucose.share import (
     ShareAuthError,
     ShareClient,
     ShareConnectionError,
@@ -42,6 +43,8 @@ from .share import (
     ShareLockedError,
     ShareSessionExpiredError,
 )
+from .glucose.snapshot import Snapshot
+from .options import alert_settings, display_options, fallback_sensor
 from .statistics import StatisticsImporter
 from .storage import EntryState
 

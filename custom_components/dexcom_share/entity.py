@@ -6,9 +6,9 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .alerts import AlertEvent
 from .const import DOMAIN
 from .coordinator import DexcomShareCoordinator
+from .glucose.alerts import AlertEvent
 
 
 class DexcomShareEntity(CoordinatorEntity[DexcomShareCoordinator]):

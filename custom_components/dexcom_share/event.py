@@ -6,11 +6,11 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .alerts import AlertEvent, AlertEventType
-from .analysis import convert
 from .const import DEFAULT_UNIT
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareAlertEntity, DexcomShareEntity
+from .glucose.alerts import AlertEvent, AlertEventType
+from .glucose.units import convert
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0

@@ -15,12 +15,12 @@ from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .agp import glucose_profile, render_agp_png
 from .const import LOGGER
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
-from .history import ReadingHistory
-from .models import Snapshot
+from .glucose.agp import glucose_profile, render_agp_png
+from .glucose.history import ReadingHistory
+from .glucose.snapshot import Snapshot
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0

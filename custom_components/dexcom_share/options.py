@@ -10,19 +10,6 @@ from datetime import timedelta
 import math
 from typing import Any, Final
 
-from .alerts import (
-    DEFAULT_ESCALATE_MINUTES,
-    DEFAULT_HIGH_MINUTES,
-    DEFAULT_NO_DATA_MINUTES,
-    DEFAULT_ON,
-    DEFAULT_RATE,
-    MAX_REPEAT_MINUTES,
-    MIN_REPEAT_MINUTES,
-    AlertKind,
-    AlertSettings,
-    kinds,
-)
-from .analysis import convert
 from .const import (
     CONF_ALERTS_ON,
     CONF_ESCALATE_MINUTES,
@@ -40,11 +27,24 @@ from .const import (
     MAX_STALE_MINUTES,
     MIN_STALE_MINUTES,
     THRESHOLD_KEYS,
-    UNITS,
 )
-from .models import DisplayOptions, Thresholds
-from .report import DEFAULT_REPORT_DAYS, REPORT_DAYS
-from .session import DEFAULT_SENSOR_TYPE, SensorType
+from .glucose.alerts import (
+    DEFAULT_ESCALATE_MINUTES,
+    DEFAULT_HIGH_MINUTES,
+    DEFAULT_NO_DATA_MINUTES,
+    DEFAULT_ON,
+    DEFAULT_RATE,
+    MAX_REPEAT_MINUTES,
+    MIN_REPEAT_MINUTES,
+    AlertKind,
+    AlertSettings,
+    kinds,
+)
+from .glucose.models import Thresholds
+from .glucose.report import DEFAULT_REPORT_DAYS, REPORT_DAYS
+from .glucose.session import DEFAULT_SENSOR_TYPE, SensorType
+from .glucose.snapshot import DisplayOptions
+from .glucose.units import UNITS, convert
 
 
 def finite_number(value: Any) -> float | None:

@@ -18,12 +18,13 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .alerts import AlertKind
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareAlertEntity, DexcomShareEntity
-from .models import DailySummary, DataStatus, GlucoseRange, SensorLimit, Snapshot, Trend
-from .report import GlucoseReport
-from .session import SensorSession
+from .glucose.alerts import AlertKind
+from .glucose.models import DailySummary, DataStatus, GlucoseRange, SensorLimit, Trend
+from .glucose.report import GlucoseReport
+from .glucose.session import SensorSession
+from .glucose.snapshot import Snapshot
 
 # Coordinator is used to centralize the data updates.
 PARALLEL_UPDATES = 0

@@ -12,10 +12,10 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import probatio
 
-from .alerts import MAX_SNOOZE_MINUTES, AlertError, AlertKind
-from .analysis import convert
 from .const import DOMAIN
 from .coordinator import DexcomShareConfigEntry
+from .glucose.alerts import MAX_SNOOZE_MINUTES, AlertError, AlertKind
+from .glucose.units import convert
 
 SERVICE_GET_READINGS: Final = "get_readings"
 SERVICE_ACKNOWLEDGE: Final = "acknowledge_alert"

@@ -24,7 +24,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverter
 
 from .const import DOMAIN
-from .models import GlucoseReading
+from .glucose.models import GlucoseReading
 
 HOUR: Final = timedelta(hours=1)
 

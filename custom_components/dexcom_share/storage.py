@@ -19,8 +19,8 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
-from .history import ReadingHistory
-from .share import LoginGuard
+from .glucose.history import ReadingHistory
+from .glucose.share import LoginGuard
 
 STORAGE_VERSION: Final = 1
 # Seconds to gather changes before writing; a login problem is written at once.

@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 import math
 from typing import Final
 
-from .analysis import convert
-from .const import HIGH_VALUE, LOW_VALUE, UNITS
+from .const import HIGH_VALUE, LOW_VALUE, READING_PERIOD
 from .models import GlucoseReading
-from .schedule import READING_PERIOD
+from .units import UNITS, convert
 
 # Share's newest reading older than this lets the fallback in.
 SHARE_QUIET_AFTER: Final = timedelta(minutes=10)

@@ -10,25 +10,21 @@ from datetime import datetime, timedelta
 import statistics
 from typing import Final
 
-from homeassistant.const import UnitOfBloodGlucoseConcentration
-from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverter
-
-from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, STALE_AFTER
+from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, READING_PERIOD, STALE_AFTER
 from .history import SLOT, ReadingHistory
 from .models import (
     DailySummary,
     DataStatus,
-    DisplayOptions,
     GlucoseRange,
     GlucoseReading,
     SensorLimit,
-    Snapshot,
     Thresholds,
     Trend,
 )
 from .report import glucose_report
-from .schedule import READING_PERIOD
 from .session import detect_session_start, sensor_session
+from .snapshot import DisplayOptions, Snapshot
+from .units import MG_DL, convert
 
 # Consecutive readings further apart than this are not compared (a gap).
 MAX_STEP: Final = timedelta(minutes=7, seconds=30)
@@ -41,12 +37,6 @@ MIN_DAILY_READINGS: Final = 24
 # A reading stamped further ahead of Home Assistant's clock than this is ignored (a
 # bad uploader or a clock not yet set); it could otherwise pose as current for long.
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
-MG_DL: Final = UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER
-
-
-def convert(value: float, to_unit: str, from_unit: str = MG_DL) -> float:
-    """A glucose value (or a change of one) in another unit, by Home Assistant's factor."""
-    return BloodGlucoseConcentrationConverter.convert(value, from_unit, to_unit)
 
 
 def _second(reading: GlucoseReading) -> int:

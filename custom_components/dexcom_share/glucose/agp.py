@@ -14,8 +14,6 @@ import math
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from homeassistant.const import UnitOfBloodGlucoseConcentration
-from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverter
 from PIL import Image, ImageDraw, ImageFont
 
 from .const import HIGH_VALUE, LOW_VALUE
@@ -29,8 +27,8 @@ from .report import (
     GlucoseReport,
     glucose_report,
 )
+from .units import MG_DL, convert
 
-MG_DL: Final = UnitOfBloodGlucoseConcentration.MILLIGRAMS_PER_DECILITER
 BIN_MINUTES: Final = 15
 BINS: Final = 24 * 60 // BIN_MINUTES
 # Each bin's percentiles are taken over its own readings and those of this many bins
@@ -149,7 +147,7 @@ def format_glucose(value: float, unit: str) -> str:
     """A glucose value in `unit`: whole mg/dL, mmol/L to one decimal."""
     if unit == MG_DL:
         return f"{value:.0f}"
-    converted = BloodGlucoseConcentrationConverter.convert(value, MG_DL, unit)
+    converted = convert(value, unit)
     return f"{converted:.1f}"
 
 
