@@ -234,7 +234,7 @@ async def test_restart_during_an_urgent_low_notifies_again(
     assert again.count("Urgent low: 52 mg/dL.") == 1
 
 
-README = Path(__file__).parent.parent / "README.md"
+README = Path(__file__).parent.parent / "docs" / "alerts.md"
 NIGHT_START = "<!-- scripted night: tests/test_alerts_blueprint.py, UPDATE_NIGHT=1 -->"
 NIGHT_END = "<!-- end of scripted night -->"
 
@@ -255,12 +255,12 @@ async def test_scripted_night_in_the_readme(
     freezer: FrozenDateTimeFactory,
     hass_admin_user: MockUser,
 ) -> None:
-    """The README's night, minute by minute, is what this run sends to each phone.
+    """The night in docs/alerts.md, minute by minute, is what this run sends to each phone.
 
     A fall into an urgent low at 04:00: Sam acknowledges the urgent low, nobody
     answers the low (it escalates to Grandma), the urgent low sounds again 30 minutes
     after its last sound, Alex snoozes the low, glucose recovers. `UPDATE_NIGHT=1`
-    writes the table into the README; otherwise it must match. Home Assistant's random
+    writes the table into docs/alerts.md; otherwise it must match. Home Assistant's random
     sub-second offset of the coordinator is fixed, so that every run is the same night.
     """
     async_mock_service(hass, "light", "turn_on")

@@ -21,6 +21,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 MANIFEST = Path("custom_components/dexcom_share/manifest.json")
 CARD = Path("custom_components/dexcom_share/card/dexcom-share-card.js")
 README = (ROOT / "README.md").read_text()
+# The pages a user or contributor reads: the README, CONTRIBUTING.md and docs/.
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 GIT = shutil.which("git") or "git"
 # A git that reads no user or system configuration (signing, hooks, default branch).
 GIT_ENV = {
@@ -134,6 +136,46 @@ def test_ci_runs_the_readme_commands_in_order() -> None:
     listed = [line.split()[0] for line in develop.strip().splitlines()]
     assert set(ci) <= set(listed)
     assert [command for command in listed if command in ci] == ci
+
+
+def test_readme_is_at_most_300_lines() -> None:
+    """The README is for users; the details live in docs/ and CONTRIBUTING.md."""
+    assert len(README.splitlines()) <= 300
+
+
+def without_code(markdown: str) -> str:
+    """A page without its fenced code blocks, whose `#` and `](` are no markdown."""
+    return re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings."""
+    headings = re.findall(r"^#+ (.+)$", without_code(page.read_text()), re.M)
+    return {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_relative_links_point_at_existing_files(page: Path) -> None:
+    """Every relative link and image of the pages resolves, anchors included."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", without_code(page.read_text()))
+    assert targets
+    for target in targets:
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.is_file(), target
+        assert linked.is_relative_to(ROOT.resolve()), target
+        if anchor:
+            assert anchor in anchors(linked), target
+
+
+def test_docs_pages_are_linked_from_the_readme() -> None:
+    """No page is left where a user cannot find it."""
+    for page in PAGES[1:]:
+        assert f"]({page.relative_to(ROOT)})" in README, page.name
 
 
 def test_manifest_is_ordered_and_versioned_as_hassfest_and_hacs_want() -> None:
