@@ -1378,13 +1378,52 @@ def test_a_restart_keeps_the_stamp_offset() -> None:
         {"ahead": 10.0, "bounds": [[1.0, 2.0, 3.0]]},
         {"ahead": 10.0, "bounds": [[1.0, 2.0]] * (SKEW_READINGS + 1)},
         {"ahead": 10.0},
+        {"ahead": True, "bounds": []},
+        {"ahead": "5", "bounds": []},
+        {"ahead": 1e12, "bounds": []},
+        {"ahead": 10.0, "bounds": [[None, -1e12]]},
+        {"ahead": 10.0, "bounds": [[-1e12, 20.0]]},
     ],
 )
 def test_a_malformed_stamp_offset_keeps_the_delays(stamps: Any) -> None:
-    """The stamps are then taken as they are; what was learned of the delays stays."""
+    """The stamps are then taken as they are; what was learned of the delays stays.
+
+    Offsets beyond a day (Share holds 24 hours) would overflow the poll times.
+    """
     stored = stored_after(20)
     stored["stamps"] = stamps
     restored = PollPlanner.from_dict(stored)
     assert restored.stamp_ahead == 0
     assert restored.delays.learned == 20
     assert restored.to_dict()["stamps"] == {"ahead": 0.0, "bounds": []}
+
+
+@pytest.mark.parametrize("upload", [3.0, 5.0, 7.0])
+def test_a_phone_faster_than_prompt_looks_early_a_few_times_only(
+    upload: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings found within PROMPT of their stamps, day after day, stamps right.
+
+    Each could have been there before its stamp, so the planner looks before the due
+    time; once a look has missed within SKEW_LEAST + SKEW_HEADROOM of it, the stamps
+    can be no more ahead than that, and it stops looking (a slower reading between
+    looks pauses them; they go on from the closest miss). It used to start again every half hour:
+    3 s uploads cost 427 reads a day instead of 290.
+    """
+    looks: list[float] = []
+    early_offset = PollPlanner._early_offset
+
+    def spy(plan: PollPlanner, due: datetime, now: datetime) -> float | None:
+        offset = early_offset(plan, due, now)
+        if offset is not None:
+            looks.append(offset)
+        return offset
+
+    monkeypatch.setattr(PollPlanner, "_early_offset", spy)
+    rng = random.Random(1)
+    delays = [rng.uniform(upload - 1, upload + 1) for _ in range(288)]
+    followed = follow(fresh_planner(), [0.0] * 288, delays)
+    assert 1 <= len(looks) <= 5
+    assert all(offset < 0 for offset in looks)
+    assert followed.ahead == [0.0] * len(followed.lags)
+    assert statistics.median(followed.lags) < 10
