@@ -1,4 +1,4 @@
-"""Render the README's glucose profile from a made-up but realistic fortnight.
+"""Render the glucose profile of docs/report.md from a made-up but realistic fortnight.
 
 Run from the repository's root: `.venv/bin/python -m scripts.render_profile`. It draws
 with the integration's own code (`agp.glucose_profile`, `agp.render_agp_png`), as the

@@ -533,7 +533,7 @@ async def test_restart_keeps_the_learned_delays(
     What it learned includes how far the readings' stamps are off (`stamp_offset_s`).
 
     The plan is made afresh from the estimate: keeping the plan in use across restarts
-    was measured worse in the benchmark (see the README's freshness section).
+    was measured worse in the benchmark (see docs/polling.md).
     """
     rng = random.Random(5)
     delays = DelayEstimate()
