@@ -14,6 +14,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 from custom_components.dexcom_share.glucose.optimiser import PollTuning
 
 from .harness import lag_figures
+from .readme import write as write_page
 
 # The issue's targets, against the oracle.
 MEDIAN_WITHIN = 3.0
@@ -121,8 +122,9 @@ def print_figures(collected: dict[str, Any]) -> None:
 def write_report(collected: dict[str, Any], folder: Path, *, quick: bool) -> None:
     """Write freshness.json, and freshness.png for a full run.
 
-    The runs themselves go to .cache/benchmark-runs.json first, so that the report can
-    be written again from them (`python -m benchmarks.report`) without a rerun.
+    The runs themselves go to .cache/benchmark-runs.json first, so that the report (and,
+    for a full run, benchmarks/README.md) can be written again from them
+    (`python -m benchmarks.report`) without a rerun.
     """
     RAW.parent.mkdir(parents=True, exist_ok=True)
     RAW.write_text(json.dumps({"quick": quick, "collected": collected}))
@@ -387,3 +389,5 @@ def _chart(collected: dict[str, Any], report: dict[str, Any], path: Path) -> Non
 if __name__ == "__main__":
     saved = json.loads(RAW.read_text())
     write_report(saved["collected"], Path(__file__).parent / "results", quick=saved["quick"])
+    if not saved["quick"]:
+        write_page()

@@ -46,6 +46,7 @@ from .harness import (
     trace_readings,
 )
 from .oracle import TRACES, KnownDelays
+from .readme import write as write_page
 from .single_days import IDEALISED, replay_days
 
 RESULTS = Path(__file__).parent / "results"
@@ -62,7 +63,7 @@ LATE_OFFSET_US = 450_000
 
 @pytest.fixture(scope="session")
 def results() -> Generator[dict[str, Any]]:
-    """Collect every run; write the report when the session ends.
+    """Collect every run; write the report and benchmarks/README.md when the session ends.
 
     A partial run (`-k`) only prints its figures: the report stays whole.
     """
@@ -77,6 +78,9 @@ def results() -> Generator[dict[str, Any]]:
     complete = complete and {"accounts", "accounts_whole_seconds"} <= collected.keys()
     if QUICK or (complete and "heap_per_account_kib" in collected):
         write_report(collected, RESULTS, quick=QUICK)
+        if not QUICK:
+            # benchmarks/README.md from the new freshness.json (and single_days.json).
+            write_page(RESULTS)
     else:
         print_figures(collected)
 

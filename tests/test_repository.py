@@ -1,6 +1,7 @@
 """The repository as HACS users and maintainers meet it: workflows, metadata, releases."""
 
 from datetime import UTC, datetime
+import importlib
 import importlib.util
 import json
 import os
@@ -397,3 +398,31 @@ def test_prepare_refuses(repo: Path, version: str, unreleased: str, reason: str)
     assert result.returncode == 1
     assert reason in result.stderr
     assert {path: path.read_bytes() for path in before} == before
+
+
+def test_benchmark_page_is_rendered_from_its_results() -> None:
+    """benchmarks/README.md is exactly what its committed JSON results render to."""
+    readme = importlib.import_module("benchmarks.readme")
+    page = ROOT / "benchmarks" / "README.md"
+    assert readme.render_results(ROOT / "benchmarks" / "results") == page.read_text(), (
+        "benchmarks/README.md differs from its results: .venv/bin/python -m benchmarks.readme"
+    )
+    test_relative_links_point_at_existing_files(page)
+
+
+def test_readme_quotes_the_benchmark_results() -> None:
+    """The README's comparison with the built-in integration is the committed results'."""
+    results = json.loads((ROOT / "benchmarks" / "results" / "freshness.json").read_text())
+    mix, family = results["traces"]["mix"], results["family"]["mix"]["ours"]
+    ours, builtin = mix["ours"], mix["builtin"]
+    row = (
+        f"| {builtin['median_lag_s']} s / {builtin['p95_lag_s']} s"
+        f" | **{ours['median_lag_s']} s / {ours['p95_lag_s']} s**"
+    )
+    assert row in README
+    assert f"over 24 days {family['median_lag_s']} s / {family['p95_lag_s']} s" in README
+    reads = f"| {builtin['reads_per_reading']:.2f} | **{ours['reads_per_reading']:.2f}** |"
+    assert reads in README
+    never = f"| {builtin['never_shown_newest_60s']} ({builtin['never_shown']} in all) | **0** |"
+    assert never in README
+    assert ours["never_shown_newest_60s"] == 0
