@@ -73,9 +73,7 @@ PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # Data status says "waiting" until this share of an account's readings would have
 # reached Share, "delayed" after.
 NORMAL_DELAY_SHARE: Final = 0.9
-# An entry held back by the pacer this long past its planned read reads anyway: the
-# pacer lets every entry through sooner (30 entries' logins take 30 s), so this only
-# happens if it fails, and a stopped entry is worse than a few more requests in a second.
+# An entry held back by the pacer this long past its planned read reads anyway.
 HELD_BACK_LIMIT: Final = timedelta(seconds=60)
 
 

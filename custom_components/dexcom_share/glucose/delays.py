@@ -26,40 +26,23 @@ PRIOR_BEYOND: Final = 0.005
 PRIOR_WEIGHT: Final = 3.0
 """Readings the prior's shape is worth: the data outweighs it within the first hour."""
 EVEN_SHARE: Final = 0.03
-"""Share of the readings learned that is also spread evenly over 0-300 s. Where few
-readings land, this keeps the fit from piling them onto the few narrow intervals that
-polls near them give, as the maximum-likelihood fit alone would."""
+"""Share of the readings learned that is also spread evenly over 0-300 s."""
 MEMORY: Final = 144
 """Readings over which old evidence fades by a factor e (half a day)."""
 SURPRISE: Final = 0.2
-"""A reading is a surprise when the estimate had this share of readings or less still
-to come at the last read that missed it, or already there at the read that found it."""
+"""A reading is a surprise if at most this share was to come when missed, or there when found."""
 SURPRISES_FOR_SHIFT: Final = 3
-"""Surprises in a row that mean the phone has changed. With the estimate right, a
-reading is a surprise by chance at most 20 % of the time on either side (about 12 %
-on the current mix, where 88 % arrive by the 35-s poll)."""
+"""Surprises in a row that mean the phone has changed."""
 SHIFT_MEMORY: Final = 4.0
-"""Readings over which old evidence fades while the surprises go on: a phone that
-turned slower is followed within hours, not after half a day of polling for both."""
+"""Readings over which old evidence fades while the surprises go on."""
 SHIFT_READINGS: Final = 12
 """Readings a shift lasts at most: after that, what they taught is kept."""
 SMOOTHED_UNTIL: Final = 72
-"""Readings (6 hours) until which the estimate is smoothed before a plan is made from
-it. A histogram of a few dozen readings is a few spikes where they happened to land:
-planned from as it stands, it puts a poll just after each spike and leaves gaps
-between them, where the next readings land (a new account of the heavier tail had a
-p95 lag 20 s over the oracle's in its hours 2-3). Later there are enough readings,
-and smoothing would only blur a sharp edge the polls should follow (the bimodal
-phone's fastest readings all arrive by 20 s)."""
+"""Readings (6 hours) until which the estimate is smoothed before a plan is made from it."""
 SMOOTHING: Final = 30.0
-"""The kernel's width in seconds times the square root of the readings learned (the
-prior's included) where the estimate holds a typical share of them: 8 s after the
-first hour, 3.5 s at 6 hours."""
+"""The kernel's typical width in seconds times the square root of the readings learned."""
 SMOOTHING_CONTRAST: Final = 2.0
-"""How much wider the kernel is where the estimate holds few readings: the width is
-scaled by (g / f) to this power, f the density there and g its geometric mean. So a
-sparse band (the heavier tail's 15 % over 35-120 s) is spread wide and a dense one
-(the bimodal phone's 50 % over 10-20 s) hardly at all, its edge kept where it is."""
+"""The power of (g / f) that widens the kernel where few readings fall (`_smoothed`)."""
 SMOOTHING_MAX: Final = 30.0
 """Seconds of kernel width at most, even where almost no readings are held."""
 MAX_INTERVALS: Final = 64
@@ -68,16 +51,11 @@ FIT_ITERATIONS: Final = 50
 PROBES_FIRST: Final = 36
 """Readings learned with a probe in every period (the first 3 hours)."""
 PROBE_SHARE: Final = 0.08
-"""Periods with a probe once those are learned: about 23 a day, enough to place the
-readings within the gaps between polls; each costs a read only while its reading is
-still missing."""
+"""Periods with a probe once those are learned (about 23 a day)."""
 STORED_SHARE_MIN: Final = 1e-9
-"""The least share of a bin in a stored fit. The prior and the even spread keep every
-bin above 1.6e-5 (the beyond bin's prior share over the most readings an estimate can
-hold); a smaller share, or 0, is not one `to_dict` wrote, and the fit would divide by it."""
+"""The least share of a bin in a stored fit: less is not one `to_dict` wrote."""
 STORED_COUNT_MAX: Final = 1e4
-"""The most readings' worth a stored estimate may hold: one can hold at most
-PROBE_WEIGHT / (1 - e^(-1 / MEMORY)), about 870; far more would overflow the fit."""
+"""The most readings' worth a stored estimate may hold: far more would overflow the fit."""
 
 
 def _nearest_edge(seconds: float) -> int:

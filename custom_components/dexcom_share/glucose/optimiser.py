@@ -11,12 +11,7 @@ from .delays import HORIZON
 GUARD_SHARE: Final = 0.005
 """After a signal loss, the guard poll comes before this share of readings arrives."""
 SWITCH_MARGIN: Final = 0.5
-"""Seconds of expected cost (lag plus price of reads) a new plan must save over the one
-in use before a grown-up estimate switches to it. Two plans can cost nearly the same
-yet differ by 6 s in the median (the heavier tail's first polls at 26 and 35 s against
-one at 34 s); half a day of readings cannot tell them apart, and without a margin the
-planner flips on noise, while the plan with fewer early polls sees too little to flip
-back."""
+"""Seconds of expected cost a new plan must save before a grown-up estimate switches to it."""
 
 
 @dataclass(frozen=True, slots=True)

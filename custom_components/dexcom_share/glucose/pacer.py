@@ -5,9 +5,7 @@ from datetime import datetime
 import math
 from typing import Final
 
-# A held-back entry that has not come back this many seconds after the second it was
-# handed loses its place (its refresh will not come: it stopped polling), so that it
-# holds nobody back for longer.
+# Seconds past its handed second after which an absent held-back entry loses its place.
 PACER_GRACE: Final = 5
 
 

@@ -28,44 +28,25 @@ WINDOW_MARGIN_MINUTES: Final = 10
 REPLAN_AFTER: Final = 0.01
 """Total variation of the estimate since the last plan that is worth a new plan."""
 MAX_ARRIVALS_LEARNED: Final = 2
-"""A read that adds more readings than this brings a backfill, which says nothing
-about the upload delay."""
+"""More new readings than this in one read are a backfill, which says nothing of the delay."""
 LEARNING_READINGS: Final = 12
-"""A new account's first readings (its first hour), each looked for every
-LEARNING_GRID seconds: they place its delays to within that, where the planned polls
-alone would leave gaps of a minute or more, and a phone unlike the prior is learned
-within the hour. At most this many periods after each start, even for a phone whose
-readings teach nothing (one that uploads them in batches)."""
+"""A new account's first readings (its first hour), each looked for every LEARNING_GRID s."""
 LEARNING_GRID: Final = 15
-"""Seconds between the extra polls of a learning period, give or take the rounding
-(they also keep half a step from the planned polls): while a reading is awaited, at
-most 5 extra reads a minute, in the first hour of an account's life (the estimate is
-stored)."""
+"""Seconds between the extra polls of a learning period, give or take the rounding."""
 PROBE_WEIGHT: Final = 6.0
-"""Readings a probed period's reading counts for. Probed periods are drawn at random,
-so weighting them keeps the fit unbiased, and only they show where within a gap the
-readings arrive."""
+"""Readings a probed period's reading counts for in the fit."""
 PHASE_DRIFT: Final = 0.5
-"""Seconds per period by which a sensor's readings may come sooner than every 5
-minutes (Share shows 299.5-300.1 s apart): the guard comes that much earlier for
-each period since the newest reading held,"""
+"""Seconds per period since the newest reading held by which the guard comes earlier."""
 PHASE_DRIFT_MAX: Final = 30.0
-"""and at most this much (5 hours of it): after a longer loss the next reading's phase
-is anyone's guess, and a guard drifting on would leave its period altogether."""
+"""Seconds by which the guard comes earlier at most (5 hours of PHASE_DRIFT)."""
 SKEW_READINGS: Final = 6
-"""Fresh readings whose arrival judges how far their stamps are off: the last half hour,
-so that a phone clock put right is followed within it."""
+"""Fresh readings whose arrival judges how far their stamps are off (the last half hour)."""
 SKEW_HEADROOM: Final = 10.0
-"""Seconds before the soonest reading found that a corrected stamp is placed, so that
-polls (and probes) can come before it and find a reading sooner still."""
+"""Seconds before the soonest reading found that a corrected stamp is placed."""
 SKEW_LEAST: Final = 20.0
-"""Seconds before its stamp a reading must be found to show the stamps ahead. Stamps
-a little ahead are left to the delay estimate: only the readings faster than the skew
-would show it, and a correction switching on and off with them costs reads (stamps
-25 s ahead: 3,460 reads in 6 days instead of 2,622, and later readings)."""
+"""Seconds before its stamp a reading must be found to show the stamps ahead."""
 PROMPT: Final = 7.5
-"""Seconds after its stamp within which no phone gets a reading onto Share (the
-fastest take 8 s): a reading found this soon may have been there before its stamp."""
+"""Seconds after its stamp within which no phone gets a reading onto Share."""
 STAMP_OFF_MAX: Final = 86_400.0
 """The most seconds a stored stamp offset or arrival may be off: Share holds 24 hours."""
 STORAGE_VERSION: Final = 1
