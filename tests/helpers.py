@@ -7,7 +7,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigFlowResult as FlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import event
+from homeassistant.helpers import event, issue_registry as ir
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
 from pytest_homeassistant_custom_component.common import (
@@ -136,3 +136,37 @@ def account_entry(
     )
     entry.add_to_hass(hass)
     return account, entry
+
+
+def repair_issues(hass: HomeAssistant) -> set[str]:
+    """The translation keys of this integration's open repair issues."""
+    return {
+        issue.translation_key or issue_id
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    }
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload, forget everything in memory, set up again (a Home Assistant restart)."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    for key in [key for key in hass.data if str(key).startswith(DOMAIN)]:
+        del hass.data[key]
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def set_options(
+    hass: HomeAssistant, entry: MockConfigEntry, first: dict[str, Any], second: dict[str, Any]
+) -> dict[str, Any]:
+    """Both option steps; `second` overrides the thresholds shown."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], first)
+    if result["type"] is not FlowResultType.FORM or result["step_id"] != "thresholds":
+        return result
+    shown = {marker.schema: marker.default() for marker in result["data_schema"].schema}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**shown, **second}
+    )
+    return await finish_options(hass, result)

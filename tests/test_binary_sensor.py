@@ -1,17 +1,18 @@
-"""Data stale and low soon."""
+"""Data stale and low soon: on when they should be, and no flapping."""
 
 from datetime import timedelta
+import math
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from share_simulator import Account
+from share_simulator import Account, Fault, Reading, ShareSimulator
 
 from .conftest import NOW, readings_until
-from .entities import DATA_STALE as STALE, LOW_SOON
-from .helpers import advance
+from .entities import DATA_STALE, DATA_STALE as STALE, LOW_SOON, VALUE
+from .helpers import advance, set_options
 
 
 async def test_data_stale_follows_the_option(
@@ -49,3 +50,52 @@ async def test_low_soon(
     await advance(hass, freezer, timedelta(minutes=16))
     assert hass.states.get(LOW_SOON).state == STATE_UNAVAILABLE
     assert hass.states.get(STALE).state == STATE_ON
+
+
+async def test_never_current_once_15_minutes_old_whatever_fails(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Broken stored options and a failing Share: the old value still goes at 15 min."""
+    hass.config_entries.async_update_entry(
+        init_integration, options={"stale_minutes": math.nan, "low": math.inf}
+    )
+    share.state.add_fault(Fault("html", status=502, times=None))
+    await advance(hass, freezer, timedelta(minutes=13))
+    assert hass.states.get(VALUE).state == "111"
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert hass.states.get(VALUE).state == STATE_UNAVAILABLE
+    assert hass.states.get(DATA_STALE).state == STATE_ON
+
+
+async def test_data_stale_does_not_flap_before_every_reading(
+    hass: HomeAssistant,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """At the shortest setting, a reading 30 s late does not turn Data stale on."""
+    await set_options(
+        hass, init_integration, {"unit_of_measurement": "mg/dL", "stale_minutes": 10}, {}
+    )
+    states: list[str] = []
+
+    @callback
+    def record(event: Event) -> None:
+        if event.data["entity_id"] == DATA_STALE and event.data["new_state"] is not None:
+            states.append(event.data["new_state"].state)
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
+    account.add_readings(
+        Reading(
+            time=(NOW + timedelta(minutes=m)).timestamp(),
+            value=120,
+            available_at=(NOW + timedelta(minutes=m, seconds=30)).timestamp(),
+        )
+        for m in range(4, 60, 5)
+    )
+    await advance(hass, freezer, timedelta(minutes=60))
+    assert STATE_ON not in states

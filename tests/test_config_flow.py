@@ -1,11 +1,11 @@
 """The config, reauthentication and options flows, through pydexcom to the simulator."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -17,9 +17,9 @@ from custom_components.dexcom_share.const import CONF_REGION, CONF_UNIT, DOMAIN
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import AUTHENTICATE
 
-from .conftest import ACCOUNT_ID, EMAIL, PASSWORD, PHONE, USERNAME
+from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until
 from .entities import VALUE
-from .helpers import finish_options
+from .helpers import advance, finish_options, repair_issues
 
 
 def user_input(
@@ -368,3 +368,104 @@ async def test_options_of_an_entry_that_is_not_loaded(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert config_entry.options[CONF_UNIT] == "mmol/L"
     assert config_entry.options["stale_minutes"] == 10
+
+
+async def login_flow(
+    hass: HomeAssistant, login: str, password: str = PASSWORD, entry: MockConfigEntry | None = None
+) -> dict[str, Any]:
+    """Add an entry (or reconfigure `entry`) with this login, region US."""
+    context = (
+        {"source": SOURCE_USER}
+        if entry is None
+        else {"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context=context)
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: login, CONF_PASSWORD: password, CONF_REGION: "us"}
+    )
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        ACCOUNT_ID.upper(),
+        ACCOUNT_ID.replace("-", ""),
+        "{" + ACCOUNT_ID + "}",
+        f"urn:uuid:{ACCOUNT_ID}",
+        f"  {ACCOUNT_ID.upper()} ",
+    ],
+)
+async def test_account_id_in_any_spelling(
+    hass: HomeAssistant, account: Account, spelling: str
+) -> None:
+    """An account ID logs in as the canonical UUID; another spelling is the same entry."""
+    result = await login_flow(hass, spelling)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_USERNAME] == ACCOUNT_ID
+    assert result["result"].unique_id == ACCOUNT_ID
+    await hass.async_block_till_done()
+
+    result = await login_flow(hass, ACCOUNT_ID.upper())
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await login_flow(hass, spelling, entry=entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_username_with_four_dashes_is_not_an_account_id(
+    hass: HomeAssistant, share: ShareSimulator, frozen_now: datetime
+) -> None:
+    """Only a real UUID logs in by account ID."""
+    share.state.add_account(
+        username="anne-marie-de-la-cruz@example.com",
+        password=PASSWORD,
+        readings=readings_until(NOW - timedelta(minutes=1), [100]),
+    )
+    result = await login_flow(hass, "anne-marie-de-la-cruz@example.com")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_adding_a_paused_account_again_sends_no_login(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While the entry waits out a lockout, "Add integration" with its login sends nothing."""
+    share.state.expire_sessions()
+    account.locked_until = share.state.clock() + 3600
+    await advance(hass, freezer, timedelta(minutes=5))
+    assert repair_issues(hass) == {"account_locked"}
+    logins = share.state.login_count()
+    for login in (USERNAME, USERNAME.upper(), f" {USERNAME} "):
+        result = await login_flow(hass, login)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+    assert share.state.login_count() == logins
+
+
+async def test_reconfigure_to_another_entrys_login_sends_nothing(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Another entry's login is refused before a login could extend that entry's lockout."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="alex",
+        unique_id="0b7f0a1e-1111-4222-8333-944455556666",
+        data={CONF_USERNAME: "alex", CONF_PASSWORD: "x", CONF_REGION: "us"},
+    )
+    other.add_to_hass(hass)
+    logins = share.state.login_count()
+    result = await login_flow(hass, "ALEX", "x", entry=init_integration)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert share.state.login_count() == logins

@@ -23,9 +23,8 @@ from share_simulator.model import READ
 
 from .conftest import ACCOUNT_ID, EMAIL, NOW, PASSWORD, PHONE, USERNAME, readings_until, served
 from .entities import PREFIX, TIME_IN_RANGE, VALUE
-from .helpers import advance
+from .helpers import advance, restart
 from .seed import every_five_minutes, store_history, store_sensor_started
-from .test_trust import restart
 
 STARTED = f"sensor.{PREFIX}_sensor_started"
 EXPIRES = f"sensor.{PREFIX}_sensor_expires"
