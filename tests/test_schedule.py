@@ -39,6 +39,7 @@ from custom_components.dexcom_share.glucose.planner import (
     PROBE_WEIGHT,
     PROMPT,
     SKEW_HEADROOM,
+    SKEW_LEAST,
     SKEW_READINGS,
     PollPlanner,
     ReadWindow,
@@ -1209,22 +1210,26 @@ def test_readings_stamped_off_are_found_as_soon_as_unskewed_ones(skew: float, st
     start=st.floats(min_value=60, max_value=360),
     seed=st.integers(min_value=0, max_value=2**16),
 )
+@example(skew=20.0, fastest=5.0, start=60.0, seed=0)
 def test_stamps_off_by_up_to_10_minutes_cost_little_lag(
     skew: float, fastest: float, start: float, seed: int
 ) -> None:
     """Stamps from 5 minutes ahead to 10 minutes behind, uploads of 5-60 s.
 
     Each poll comes after the read before it. In the third hour, the median lag is
-    within 10 s of the same account's without skew, and no reading waits a third of
-    a period (planned from the stamps as they are, ahead ones waited about the skew
-    and behind ones up to a period).
+    within 10 s of the same account's without skew, plus SKEW_LEAST: readings on Share
+    less than that before their stamps are left uncorrected (20 s ahead with 5 s
+    uploads: 14.8 s against 4.5 s). No reading waits a third of a period (planned
+    from the stamps as they are, ahead ones waited about the skew and behind ones up
+    to a period).
     """
     rng = random.Random(seed)
     delays = [rng.uniform(fastest, fastest + 10) for _ in range(36)]
     skewed = follow(PollPlanner(PollTuning(), random.Random(seed)), [skew] * 36, delays, start)
     unskewed = follow(PollPlanner(PollTuning(), random.Random(seed)), [0.0] * 36, delays, start)
     third_hour = skewed.lags[-12:]
-    assert statistics.median(third_hour) <= statistics.median(unskewed.lags[-12:]) + 10
+    unskewed_median = statistics.median(unskewed.lags[-12:])
+    assert statistics.median(third_hour) <= unskewed_median + 10 + SKEW_LEAST
     assert max(third_hour) < seconds(READING_PERIOD) / 3
 
 

@@ -254,7 +254,9 @@ class PollPlanner:
             -SKEW_HEADROOM < after + self.stamp_ahead <= 0 for after, _ in self._arrival_bounds
         )
         if self.stamp_ahead == 0:
-            missed = max((after for after, _ in self._arrival_bounds if after <= 0), default=-1e9)
+            missed = max(
+                (after for after, _ in self._arrival_bounds if after <= 0), default=-math.inf
+            )
             self._prompt_missed = max(self._prompt_missed, missed)
             settled = self._prompt_missed > -(SKEW_LEAST + SKEW_HEADROOM)
             return self._arrival_bounds[-1][1] <= PROMPT and not (checked or settled)
