@@ -90,7 +90,8 @@ async def test_drawn_at_most_hourly(
     assert NOW + timedelta(hours=1) <= redrawn <= NOW + timedelta(minutes=65)
     assert await fetch_png(hass) != first
     # The history it drew holds the readings that arrived since.
-    history, snapshot = drawings.call_args.args[:2]
+    snapshot = drawings.call_args.args[0]
+    history = snapshot.history
     assert snapshot.at == redrawn
     assert snapshot.newest is not None
     assert history.times[-1] == int(snapshot.newest.time.timestamp())
@@ -117,7 +118,7 @@ async def test_drawn_again_when_the_options_change(
     await advance(hass, freezer, timedelta(minutes=3))
     await set_options(hass, init_integration, **changes)
     assert drawings.call_count == 2
-    snapshot = drawings.call_args.args[1]
+    snapshot = drawings.call_args.args[0]
     assert (snapshot.options.unit, snapshot.options.report_days) == (unit, days)
     assert drawn_at(hass) == NOW + timedelta(minutes=3)
 

@@ -21,7 +21,7 @@ from custom_components.dexcom_share.const import (
 from custom_components.dexcom_share.glucose.analysis import (
     MAX_CLOCK_AHEAD,
     build_snapshot,
-    merge_readings,
+    recent,
 )
 from custom_components.dexcom_share.glucose.const import HISTORY, STALE_AFTER
 from custom_components.dexcom_share.glucose.history import ReadingHistory
@@ -122,23 +122,30 @@ def readings_near(now: datetime) -> st.SearchStrategy[GlucoseReading]:
     )
 )
 def test_merging_answers(batches: list[tuple[int, list[GlucoseReading]]]) -> None:
-    """Sorted, one per timestamp, none in the future or too old, each new exactly once."""
-    held: tuple[GlucoseReading, ...] = ()
+    """One per second, in order, none in the future or too old, each new exactly once."""
+    history = ReadingHistory()
     reported: list[datetime] = []
     now = NOW
     for seconds, fetched in batches:
         now += timedelta(seconds=seconds)
-        previous = {reading.time for reading in held}
+        previous = {reading.time for reading in recent(history, now)}
         answer = fetched + fetched[:3]  # Share repeating records
-        held, added = merge_readings(held, answer, now)
-        times = [reading.time for reading in held]
+        held = history
+        history, _ = history.merged(answer, now)
+        added = history.newly_held(held, answer)
+        readings = recent(history, now)
+        times = [reading.time for reading in readings]
         assert times == sorted(set(times), reverse=True)
         assert all(-MAX_CLOCK_AHEAD <= now - time <= HISTORY for time in times)
-        assert [reading.time for reading in added] == sorted(set(times) - previous)
+        # Exactly the seconds the history holds now and did not hold, oldest first.
+        assert [reading.time.timestamp() for reading in added] == sorted(
+            set(history.times) - set(held.times)
+        )
+        assert set(times) - previous <= {reading.time for reading in added}
         reported += [reading.time for reading in added]
         # Newer answers win for a timestamp held before.
         last_sent = {reading.time: reading for reading in answer}
-        assert all(last_sent.get(r.time, r) == r for r in held)
+        assert all(last_sent.get(r.time, r) == r for r in readings)
     assert len(reported) == len(set(reported))
 
 
@@ -305,19 +312,17 @@ def test_snapshot_of_any_readings(
     seconds_later: int,
 ) -> None:
     """Never raises; nothing about the current reading is shown once it is 15 minutes old."""
-    held, _ = merge_readings((), readings, NOW)
     options = DisplayOptions(
         unit, timedelta(minutes=stale_minutes), thresholds, DEFAULT_SENSOR_TYPE, 14
     )
     at = NOW + timedelta(seconds=seconds_later)
     history, _ = ReadingHistory().merged(readings, NOW)
     snapshot = build_snapshot(
-        held,
+        history,
         (),
         generation=1,
         options=options,
         now=at,
-        history=history,
         sensor_started=None,
         problem=None,
         share_empty=False,

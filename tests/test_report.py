@@ -10,12 +10,12 @@ from homeassistant.util.unit_conversion import BloodGlucoseConcentrationConverte
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.dexcom_share.glucose.bands import band_index
 from custom_components.dexcom_share.glucose.history import ReadingHistory
 from custom_components.dexcom_share.glucose.models import GlucoseReading
 from custom_components.dexcom_share.glucose.report import (
     DEFAULT_REPORT_DAYS,
     MIN_READINGS,
-    band_index,
     glucose_report,
     shares_summing_to_100,
 )

@@ -10,6 +10,7 @@ from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_PASSWORD, CONF_US
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -21,8 +22,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_REGION, DOMAIN, LOGGER
 from .glucose.alerts import AlertEngine, AlertEvent, AlertKind
-from .glucose.analysis import age_limits, build_snapshot, merge_readings
-from .glucose.const import HISTORY
+from .glucose.analysis import age_limits, build_snapshot, recent
 from .glucose.fallback import (
     SHARE_QUIET_AFTER,
     fallback_reading,
@@ -120,7 +120,11 @@ def entry_client(
     """
     clients = hass.data.setdefault(ENTRY_CLIENTS, {})
     client = ShareClient(
-        entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_REGION], state.guard
+        async_get_clientsession(hass),
+        entry.data[CONF_USERNAME],
+        entry.data[CONF_PASSWORD],
+        entry.data[CONF_REGION],
+        state.guard,
     )
     known = clients.get(entry.entry_id)
     if known is not None and known.credentials == client.credentials and known.guard is state.guard:
@@ -190,39 +194,35 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     @override
     async def _async_update_data(self) -> Snapshot:
         now = dt_util.utcnow()
-        held = self._published.readings if self._published else self._stored_readings()
         if self.state.not_before > now.timestamp():
             # Share asked not to be asked before then: manual refreshes and start-ups
             # included, nothing is sent.
             self._plan(_epoch_to_utc(self.state.not_before), cap=False)
             return self._failed_update(
                 UpdateFailed(translation_domain=DOMAIN, translation_key="share_asked_to_wait"),
-                held,
                 now,
             )
-        share_newest = newest_from_share(held)
-        previous = share_newest.time if share_newest else None
-        window = read_window(self._read_from(previous), now)
+        share_newest = newest_from_share(recent(self.state.history, now))
+        newest_before = share_newest.time if share_newest else None
+        window = read_window(self._read_from(newest_before), now)
         try:
             fetched = await self._paced_read(window.minutes, window.max_count, now)
         except ShareError as err:
             if self._closed:
                 raise _translated(err) from err
-            return self._share_failed(err, held)
+            return self._share_failed(err)
         if fetched is None:
-            return self._published or self._publish(held, (), now)
+            return self._published or self._publish((), now)
         if self._closed:
             # Unloaded while Share answered: nothing of the entry may change any more.
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
-        if self._published is not None:
-            # A fallback reading may have been taken while Share answered.
-            held = self._published.readings
         now = dt_util.utcnow()
         self._failure = None
-        readings, added = merge_readings(held, fetched, now)
-        self.state.history, changed = self.state.history.merged(
-            fetched, now, prune=not self._clock_off()
-        )
+        # The one merge of a poll (a fallback reading may have come while Share answered).
+        held = self.state.history
+        self.state.history, changed = held.merged(fetched, now, prune=not self._clock_off())
+        added = self.state.history.newly_held(held, fetched)
+        readings = recent(self.state.history, now)
         if changed:
             self.state.schedule_history_save()
         first_load = not self._loaded
@@ -236,13 +236,13 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         # The read covered the newest reading held: an empty answer means Share holds
         # none of the last 24 hours any more (sharing off), unless that reading is
         # stamped ahead of the clock, where Share's window may not reach.
-        share_empty = not fetched and (previous is None or previous <= now)
+        share_empty = not fetched and (newest_before is None or newest_before <= now)
         self.state.no_data_since = (
             (self.state.no_data_since or now.timestamp()) if share_empty else None
         )
         self._generation += 1
         new = tuple(reading for reading in added if reading.time >= self._events_from)
-        snapshot = self._publish(readings, new, now)
+        snapshot = self._publish(new, now)
         self._update_issues(now)
         self._remember(at_once=False)
         return snapshot
@@ -272,13 +272,13 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                     round((now - self._due).total_seconds()),
                 )
             try:
-                return await self.hass.async_add_executor_job(self.client.read, minutes, max_count)
+                return await self.client.read(minutes, max_count)
             except ShareSessionExpiredError:
                 if self._closed:
                     raise
                 now = dt_util.utcnow()
 
-    def _share_failed(self, err: ShareError, held: tuple[GlucoseReading, ...]) -> Snapshot:
+    def _share_failed(self, err: ShareError) -> Snapshot:
         """Count the error, plan the retry, keep what must survive a restart."""
         now = dt_util.utcnow()
         kind = error_kind(err)
@@ -301,12 +301,11 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 # alerts (no data among them) keep watching while the user is asked.
                 self.config_entry.async_start_reauth(self.hass)
         failure.__cause__ = err
-        return self._failed_update(failure, held, now)
+        return self._failed_update(failure, now)
 
     def _failed_update(
         self,
         failure: UpdateFailed | ConfigEntryAuthFailed,
-        held: tuple[GlucoseReading, ...],
         now: datetime,
     ) -> Snapshot:
         """Raise the failure, except at start-up: then the entities come up with what is held.
@@ -316,7 +315,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         Either way Data status says at once why nothing new comes.
         """
         if (published := self._published) is not None:
-            self.data = self._publish(published.readings, published.new, now)
+            self.data = self._publish(published.new, now)
             self.async_update_listeners()
             raise failure
         LOGGER.warning(
@@ -324,22 +323,19 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             failure,
             round(self.update_interval.total_seconds()) if self.update_interval else "?",
         )
-        snapshot = self._publish(held, (), now)
+        snapshot = self._publish((), now)
         self._update_issues(now)
         return snapshot
 
-    def _publish(
-        self, readings: tuple[GlucoseReading, ...], new: tuple[GlucoseReading, ...], now: datetime
-    ) -> Snapshot:
-        """Build the snapshot of this moment and watch for the ages that change it."""
+    def _publish(self, new: tuple[GlucoseReading, ...], now: datetime) -> Snapshot:
+        """Build the snapshot of the history at this moment; watch for the ages that change it."""
         started = self.state.sensor_started
         snapshot = build_snapshot(
-            readings,
+            self.state.history,
             new,
             generation=self._generation,
             options=display_options(self.config_entry.options),
             now=now,
-            history=self.state.history,
             sensor_started=None if started is None else _epoch_to_utc(started),
             problem=self._share_problem(now),
             share_empty=self.state.no_data_since is not None,
@@ -350,11 +346,6 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._published = snapshot
         self._run_alerts(now)
         return snapshot
-
-    def _stored_readings(self) -> tuple[GlucoseReading, ...]:
-        """The last 24 hours of the stored history, newest first (after a restart)."""
-        since = dt_util.utcnow() - HISTORY
-        return tuple(reversed(list(self.state.history.since(since))))
 
     def _read_from(self, previous: datetime | None) -> datetime | None:
         """Where a read starts: the newest reading held, or further back.
@@ -388,15 +379,14 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self.alerts.settings = alert_settings(self.config_entry.options)
         self.follow_fallback()
         if (published := self._published) is not None:
-            self.data = self._publish(published.readings, published.new, now)
+            self.data = self._publish(published.new, now)
         self._update_issues(now)
         self.async_update_listeners()
 
     def _update_issues(self, now: datetime) -> None:
         """Raise or clear each repair issue from what is known now."""
         guard = self.state.guard
-        held = self._published.readings if self._published else self._stored_readings()
-        share_newest = newest_from_share(held)
+        share_newest = newest_from_share(recent(self.state.history, now))
         since = share_newest.time if share_newest else None
         if since is None and self.state.no_data_since is not None:
             since = _epoch_to_utc(self.state.no_data_since)
@@ -512,7 +502,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         if self._take_fallback(now):
             return
         if (published := self._published) is not None:
-            self.data = self._publish(published.readings, published.new, now)
+            self.data = self._publish(published.new, now)
         self._update_issues(now)
         self.async_update_listeners()
 
@@ -563,13 +553,12 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             return False
         if not fresh(seen, now) or not fallback_wanted(published.readings, seen, now):
             return False
-        readings, _ = merge_readings(published.readings, [seen], now)
         # Stamped by Home Assistant's clock, which may be wrong and not yet checked:
         # a fallback reading never ages the stored history out.
         self.state.history, changed = self.state.history.merged([seen], now, prune=False)
         if changed:
             self.state.schedule_history_save()
-        self.data = self._publish(readings, (), now)
+        self.data = self._publish((), now)
         self._update_issues(now)
         self.async_update_listeners()
         return True

@@ -22,7 +22,8 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data
     guard = coordinator.state.guard
     now = dt_util.utcnow()
-    newest = coordinator.data.newest if coordinator.data else None
+    snapshot = coordinator.data
+    newest = snapshot.newest if snapshot else None
     return {
         "entry": async_redact_data(
             {
@@ -70,10 +71,10 @@ async def async_get_config_entry_diagnostics(
             ),
         },
         "readings": {
-            "count": len(coordinator.data.readings) if coordinator.data else 0,
+            "count": len(snapshot.readings) if snapshot else 0,
             "newest_age_s": round((now - newest.time).total_seconds()) if newest else None,
-            "status": coordinator.data.status.value if coordinator.data else None,
-            "stored": len(coordinator.state.history),
-            "stored_from_fallback": coordinator.state.history.from_fallback,
+            "status": snapshot.status.value if snapshot else None,
+            "stored": len(snapshot.history) if snapshot else 0,
+            "stored_from_fallback": snapshot.history.from_fallback if snapshot else 0,
         },
     }

@@ -19,7 +19,6 @@ from .const import LOGGER
 from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator
 from .entity import DexcomShareEntity
 from .glucose.agp import glucose_profile, render_agp_png
-from .glucose.history import ReadingHistory
 from .glucose.snapshot import Snapshot
 
 # Coordinator is used to centralize the data updates.
@@ -29,13 +28,15 @@ GLUCOSE_PROFILE: Final = "glucose_profile"
 REDRAW_AFTER: Final = timedelta(hours=1)
 
 
-def draw_profile(history: ReadingHistory, snapshot: Snapshot, time_zone: str, title: str) -> bytes:
+def draw_profile(snapshot: Snapshot, time_zone: str, title: str) -> bytes:
     """The AGP picture of the snapshot's report period, days folded in `time_zone`.
 
     Blocking (the time zone may be read from disk too): run it in the executor.
     """
     options = snapshot.options
-    profile = glucose_profile(history, snapshot.at, options.report_days, ZoneInfo(time_zone))
+    profile = glucose_profile(
+        snapshot.history, snapshot.at, options.report_days, ZoneInfo(time_zone)
+    )
     return render_agp_png(profile, options.unit, title)
 
 
@@ -103,16 +104,15 @@ class DexcomShareGlucoseProfile(DexcomShareEntity, ImageEntity):
         self._drawing = True
         self.coordinator.config_entry.async_create_task(
             self.hass,
-            self._async_draw(snapshot, self.coordinator.state.history),
+            self._async_draw(snapshot),
             "dexcom_share glucose profile",
         )
 
-    async def _async_draw(self, snapshot: Snapshot, history: ReadingHistory) -> None:
-        """Draw the history the snapshot was built from, then show it."""
+    async def _async_draw(self, snapshot: Snapshot) -> None:
+        """Draw the snapshot's history, then show it."""
         try:
             png = await self.hass.async_add_executor_job(
                 draw_profile,
-                history,
                 snapshot,
                 self.hass.config.time_zone,
                 f"Dexcom {self.coordinator.config_entry.title}",

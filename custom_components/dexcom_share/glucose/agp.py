@@ -16,17 +16,10 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .bands import HIGH_ABOVE, LOW_BELOW, VERY_HIGH_ABOVE, VERY_LOW_BELOW
 from .const import HIGH_VALUE, LOW_VALUE
 from .history import ReadingHistory
-from .report import (
-    HIGH_ABOVE,
-    LOW_BELOW,
-    SUFFICIENT_COVERAGE,
-    VERY_HIGH_ABOVE,
-    VERY_LOW_BELOW,
-    GlucoseReport,
-    glucose_report,
-)
+from .report import SUFFICIENT_COVERAGE, GlucoseReport, glucose_report
 from .units import MG_DL, convert
 
 BIN_MINUTES: Final = 15

@@ -4,14 +4,13 @@ Pure functions over readings (newest first, mg/dL as Share sends them), so each
 formula is tested on crafted traces. None of this is for treatment decisions.
 """
 
-from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 import statistics
 from typing import Final
 
 from .const import HIGH_VALUE, HISTORY, LOW_SOON_WITHIN, LOW_VALUE, READING_PERIOD, STALE_AFTER
-from .history import SLOT, ReadingHistory
+from .history import ReadingHistory
 from .models import (
     DailySummary,
     DataStatus,
@@ -39,48 +38,15 @@ MIN_DAILY_READINGS: Final = 24
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 
 
-def _second(reading: GlucoseReading) -> int:
-    return int(reading.time.timestamp())
+def recent(history: ReadingHistory, now: datetime) -> tuple[GlucoseReading, ...]:
+    """The history's last 24 hours, newest first: what Share holds, and the figures use.
 
-
-def merge_readings(
-    held: Sequence[GlucoseReading], fetched: Iterable[GlucoseReading], now: datetime
-) -> tuple[tuple[GlucoseReading, ...], tuple[GlucoseReading, ...]]:
-    """`held` plus `fetched` (newer values win): (kept newest first, added oldest first).
-
-    One reading per timestamp (to the second), none more than `MAX_CLOCK_AHEAD` in the future and none
-    older than 24 hours; `added` holds each timestamp not held before that is kept,
-    once, however often Share repeated it. A reading of Share's replaces a fallback
-    reading held within `SLOT` seconds of it (the same 5-minute slot).
+    None more than `MAX_CLOCK_AHEAD` ahead of `now`.
     """
-    fetched = list(fetched)
-    share_seconds = sorted(_second(reading) for reading in fetched if not reading.from_fallback)
-
-    def replaced(reading: GlucoseReading) -> bool:
-        second = _second(reading)
-        index = bisect_left(share_seconds, second - SLOT)
-        return index < len(share_seconds) and share_seconds[index] <= second + SLOT
-
-    by_second = {
-        _second(reading): reading
-        for reading in held
-        if not (reading.from_fallback and replaced(reading))
-    }
-    by_second |= {_second(reading): reading for reading in fetched}
-    kept = tuple(
-        sorted(
-            (
-                reading
-                for reading in by_second.values()
-                if -MAX_CLOCK_AHEAD <= now - reading.time <= HISTORY
-            ),
-            key=lambda reading: reading.time,
-            reverse=True,
-        )
+    ahead = now + MAX_CLOCK_AHEAD
+    return tuple(
+        reading for reading in reversed(history.since(now - HISTORY)) if reading.time <= ahead
     )
-    known = {_second(reading) for reading in held}
-    added = tuple(reading for reading in reversed(kept) if _second(reading) not in known)
-    return kept, added
 
 
 def is_beyond_sensor(reading: GlucoseReading) -> bool:
@@ -277,13 +243,12 @@ def age_limits(snapshot: Snapshot, normal_delay: timedelta) -> list[datetime]:
 
 
 def build_snapshot(
-    readings: tuple[GlucoseReading, ...],
+    history: ReadingHistory,
     new: tuple[GlucoseReading, ...],
     *,
     generation: int,
     options: DisplayOptions,
     now: datetime,
-    history: ReadingHistory,
     sensor_started: datetime | None,
     problem: DataStatus | None,
     share_empty: bool,
@@ -293,8 +258,10 @@ def build_snapshot(
     """Every figure the entities show, for this moment and these options.
 
     Figures about the current reading are None once it is 15 minutes old. The report
-    and the sensor session come from the local history (up to 90 days).
+    and the sensor session come from the whole history (up to 90 days), the rest from
+    its last 24 hours.
     """
+    readings = recent(history, now)
     newest = readings[0] if readings else None
     current = newest if newest is not None and now - newest.time < STALE_AFTER else None
     day = tuple(reading for reading in readings if now - reading.time <= HISTORY)
@@ -303,6 +270,7 @@ def build_snapshot(
     return Snapshot(
         at=now,
         generation=generation,
+        history=history,
         readings=readings,
         new=new,
         options=options,

@@ -10,15 +10,19 @@ from array import array
 import base64
 import binascii
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
+import hashlib
+from itertools import accumulate, pairwise
 import math
 from operator import sub
 import struct
 from typing import Any, Final, Literal, Self, override
 import zlib
 
+from .bands import BANDS, band_index
 from .const import HIGH_VALUE, LOW_VALUE
 from .models import GlucoseReading, Trend
 
@@ -37,6 +41,9 @@ MAX_UNWATCHED: Final = 90
 SLOT: Final = 150
 """Seconds either side of a Share reading where a fallback reading is replaced by it."""
 STORAGE_VERSION: Final = 1
+DAY: Final = 86400
+# Day summaries kept for all entries: 90 days of 20 accounts, with room to spare.
+MAX_SUMMARIES: Final = 4096
 
 # Dexcom's own trend numbers (0: none), so that stored codes never depend on the enum.
 TREND_CODES: Final[Mapping[Trend, int]] = {
@@ -90,6 +97,64 @@ def _decoded(text: Any, typecode: Typecode, count: int) -> array[int]:
     if len(raw) != size or not inflate.eof:
         raise ValueError("wrong length")
     return array(typecode, struct.unpack(f"<{count}{typecode}", raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Count, readings per consensus band, sum and sum of squares of some values (mg/dL).
+
+    Exact integers, so tallies add up without rounding: a period's tally is the sum
+    of its days'.
+    """
+
+    count: int = 0
+    bands: tuple[int, ...] = (0,) * BANDS
+    total: int = 0
+    squares: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        """Both tallies together."""
+        return Tally(
+            self.count + other.count,
+            tuple(map(sum, zip(self.bands, other.bands, strict=True))),
+            self.total + other.total,
+            self.squares + other.squares,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _DaySummary:
+    """What the report and the sensor session need of one UTC day's readings."""
+
+    tally: Tally
+    gaps: tuple[tuple[int, int], ...]
+
+
+_summaries: OrderedDict[bytes, _DaySummary] = OrderedDict()
+"""Day summaries by a digest of the day's times and values, least recently used first.
+
+A poll adds a reading to today only; the other days' summaries are found here, so
+a 90-day report costs the event loop a few hundred readings, not 26,000.
+"""
+
+
+def _day_summary(times: memoryview[int], values: memoryview[int]) -> _DaySummary:
+    key = hashlib.blake2b(times.tobytes() + values.tobytes(), digest_size=16).digest()
+    if (summary := _summaries.get(key)) is not None:
+        _summaries.move_to_end(key)
+        return summary
+    counts = [0] * BANDS
+    for value in values:
+        counts[band_index(value)] += 1
+    limit = GAP.total_seconds()
+    summary = _DaySummary(
+        Tally(len(values), tuple(counts), sum(values), sum(value * value for value in values)),
+        tuple((before, after) for before, after in pairwise(times) if after - before > limit),
+    )
+    _summaries[key] = summary
+    while len(_summaries) > MAX_SUMMARIES:
+        _summaries.popitem(last=False)
+    return summary
 
 
 class ReadingHistory:
@@ -216,6 +281,46 @@ class ReadingHistory:
             if self._times[index] - self._times[index - 1] > limit:
                 return datetime.fromtimestamp(self._times[index - 1], UTC)
         return None
+
+    def newly_held(
+        self, previous: ReadingHistory, readings: Iterable[GlucoseReading]
+    ) -> tuple[GlucoseReading, ...]:
+        """Of `readings`, those at a second held here and not in `previous`, oldest first.
+
+        Each second once, however often it came, as held here (the merge's winner).
+        """
+        seconds = sorted({_epoch(reading.time) for reading in readings})
+        return tuple(
+            self._reading(bisect_left(self._times, time))
+            for time in seconds
+            if self._held(time) is not None and previous._held(time) is None
+        )
+
+    def _days(self) -> Iterator[tuple[int, int, _DaySummary]]:
+        """The first and last time and the summary of each UTC day's readings, oldest first."""
+        times, start = self._times, 0
+        while start < len(times):
+            end = bisect_left(times, (times[start] // DAY + 1) * DAY, start)
+            yield times[start], times[end - 1], _day_summary(
+                times[start:end], self._values[start:end]
+            )
+            start = end
+
+    def tally(self) -> Tally:
+        """The tally of all the values held."""
+        return sum((summary.tally for _, _, summary in self._days()), Tally())
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """(before, after) times of consecutive readings more than `GAP` apart, oldest first."""
+        gaps: list[tuple[int, int]] = []
+        limit = GAP.total_seconds()
+        previous_last: int | None = None
+        for first, last, summary in self._days():
+            if previous_last is not None and first - previous_last > limit:
+                gaps.append((previous_last, first))
+            gaps.extend(summary.gaps)
+            previous_last = last
+        return gaps
 
     def _held(self, time: int) -> tuple[int, int, bool] | None:
         """Value, trend code and whether from the fallback, held for this second, if any."""

@@ -20,12 +20,6 @@ MIN_READINGS: Final = 144
 # The consensus reads the figures only with CGM data for at least 70 % of the period.
 SUFFICIENT_COVERAGE: Final = 70.0
 
-# The consensus bands in mg/dL: very low < 54 ≤ low < 70 ≤ in range ≤ 180 < high ≤ 250
-# < very high. Readings are whole numbers, so "54-69" and "181-250" leave no gaps.
-VERY_LOW_BELOW: Final = 54
-LOW_BELOW: Final = 70
-HIGH_ABOVE: Final = 180
-VERY_HIGH_ABOVE: Final = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +58,6 @@ class GlucoseReport:
         return self.coverage >= SUFFICIENT_COVERAGE
 
 
-def band_index(value: int) -> int:
-    """0 very low, 1 low, 2 in range, 3 high, 4 very high (LOW counts as very low)."""
-    if value < VERY_LOW_BELOW:
-        return 0
-    if value < LOW_BELOW:
-        return 1
-    if value <= HIGH_ABOVE:
-        return 2
-    if value <= VERY_HIGH_ABOVE:
-        return 3
-    return 4
-
-
 def shares_summing_to_100(counts: list[int]) -> list[float]:
     """Percentages to one decimal that add up to exactly 100.0 (largest remainder).
 
@@ -106,8 +87,8 @@ def glucose_report(history: ReadingHistory, end: datetime, days: int) -> Glucose
     - coverage (%) = n / (days * 288) * 100, at most 100
     """
     period = history.since(end - timedelta(days=days))
-    values = period.values
-    count = len(values)
+    tally = period.tally()
+    count = tally.count
     coverage = round(min(100.0, 100 * count / (days * READINGS_PER_DAY)), 1)
     if count < MIN_READINGS:
         return GlucoseReport(
@@ -117,12 +98,10 @@ def glucose_report(history: ReadingHistory, end: datetime, days: int) -> Glucose
             coverage=coverage,
             from_fallback=period.from_fallback,
         )
-    counts = [0] * 5
-    for value in values:
-        counts[band_index(value)] += 1
-    very_low, low, in_range, high, very_high = shares_summing_to_100(counts)
-    mean = math.fsum(values) / count
-    sd = math.sqrt(math.fsum((value - mean) ** 2 for value in values) / count)
+    very_low, low, in_range, high, very_high = shares_summing_to_100(list(tally.bands))
+    mean = tally.total / count
+    # n * sum(g^2) - sum(g)^2 is exact in integers: no rounding before the square root.
+    sd = math.sqrt((count * tally.squares - tally.total**2) / count**2)
     return GlucoseReport(
         end=end,
         days=days,

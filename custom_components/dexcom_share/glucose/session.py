@@ -72,11 +72,9 @@ def _holes(history: ReadingHistory, warm_up: timedelta) -> list[Hole]:
     Only the watched part of a hole counts: after a day away, the readings Share no
     longer held are missing whether or not the sensor changed.
     """
-    times = history.times
     seconds = warm_up.total_seconds()
     holes = []
-    for index in range(len(times) - 1, 0, -1):
-        before, after = times[index - 1], times[index]
+    for before, after in reversed(history.gaps()):
         if after - before < seconds:
             continue
         watched_from = max(

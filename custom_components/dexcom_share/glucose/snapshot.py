@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .history import ReadingHistory
 from .models import DailySummary, DataStatus, GlucoseRange, GlucoseReading, SensorLimit, Thresholds
 from .report import GlucoseReport
 from .session import SensorSession, SensorType
@@ -35,8 +36,10 @@ class Snapshot:
     at: datetime
     generation: int
     """Increases with every update that read Share; events fire once per generation."""
+    history: ReadingHistory
+    """Every reading held (up to 90 days): the one store, as of this snapshot."""
     readings: tuple[GlucoseReading, ...]
-    """The last 24 hours, newest first, one per timestamp."""
+    """The history's last 24 hours, newest first."""
     new: tuple[GlucoseReading, ...]
     """Readings this generation added, oldest first (none for the first load)."""
     options: DisplayOptions
