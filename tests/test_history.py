@@ -2,6 +2,7 @@
 
 import base64
 from datetime import UTC, datetime, timedelta
+import itertools
 import json
 import math
 import random
@@ -14,11 +15,15 @@ from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.dexcom_share.glucose import history as history_module
+from custom_components.dexcom_share.glucose.bands import band_index
 from custom_components.dexcom_share.glucose.history import (
     FUTURE_TOLERANCE,
+    GAP,
     MAX_READINGS,
+    MAX_SUMMARIES,
     RETENTION,
     ReadingHistory,
+    Tally,
 )
 from custom_components.dexcom_share.glucose.models import GlucoseReading, Trend
 
@@ -399,3 +404,60 @@ def test_pruning_paused_keeps_even_what_retention_would_drop() -> None:
     assert (len(paused), added) == (4, 1)
     pruned, _ = history.merged(new, NOW)
     assert len(pruned) == 1
+
+
+# Readings over three days on a 10-second grid, so days, gaps and repeats all occur.
+spread_readings = st.lists(
+    st.builds(
+        GlucoseReading,
+        time=st.integers(-3 * 8640, 0).map(lambda steps: NOW + timedelta(seconds=10 * steps)),
+        value=st.integers(39, 401),
+        trend=st.sampled_from([*Trend, None]),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=spread_readings,
+    second=spread_readings,
+    start=st.integers(0, 3 * 8640).map(lambda steps: NOW - timedelta(seconds=10 * steps)),
+)
+def test_day_summaries_agree_with_a_pass_over_every_reading(
+    first: list[GlucoseReading], second: list[GlucoseReading], start: datetime
+) -> None:
+    """Tally, gaps and new readings are what a plain pass finds, through merges and views."""
+    held, _ = ReadingHistory().merged(first, NOW)
+    history, _ = held.merged(second, NOW)
+    for view in (history, history.since(start), history.from_share()):
+        values, times = list(view.values), list(view.times)
+        bands = [0] * 5
+        for value in values:
+            bands[band_index(value)] += 1
+        expected = Tally(len(values), tuple(bands), sum(values), sum(v * v for v in values))
+        assert view.tally() == expected
+        limit = GAP.total_seconds()
+        assert view.gaps() == [
+            (before, after) for before, after in itertools.pairwise(times) if after - before > limit
+        ]
+    added = history.newly_held(held, second)
+    assert [int(reading.time.timestamp()) for reading in added] == sorted(
+        set(history.times) - set(held.times)
+    )
+    assert all(reading in list(history) for reading in added)
+
+
+def test_day_summaries_are_bounded_and_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poll finds every earlier day's summary; the cache never outgrows its bound."""
+    history, _ = ReadingHistory().merged(ninety_days(), NOW)
+    history.tally()
+    found = len(history_module._summaries)
+    grown, _ = history.merged([reading(-1, 150)], NOW + FIVE)
+    grown.tally()
+    # Only the day the new reading joined, and the day the oldest left, are summarised again.
+    assert len(history_module._summaries) <= min(MAX_SUMMARIES, found + 2)
+    monkeypatch.setattr(history_module, "MAX_SUMMARIES", 100)
+    ReadingHistory().merged(ninety_days(2), NOW)[0].tally()
+    ReadingHistory().merged(ninety_days(3), NOW)[0].tally()
+    assert len(history_module._summaries) == 100

@@ -301,8 +301,10 @@ class ReadingHistory:
         times, start = self._times, 0
         while start < len(times):
             end = bisect_left(times, (times[start] // DAY + 1) * DAY, start)
-            yield times[start], times[end - 1], _day_summary(
-                times[start:end], self._values[start:end]
+            yield (
+                times[start],
+                times[end - 1],
+                _day_summary(times[start:end], self._values[start:end]),
             )
             start = end
 

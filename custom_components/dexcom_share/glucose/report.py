@@ -21,7 +21,6 @@ MIN_READINGS: Final = 144
 SUFFICIENT_COVERAGE: Final = 70.0
 
 
-
 @dataclass(frozen=True, slots=True)
 class GlucoseReport:
     """The report over `days` days up to `end`; glucose in mg/dL, shares in %.
