@@ -1,7 +1,6 @@
 """The dashboard card: served by the integration and loaded as a frontend module."""
 
 from datetime import datetime, timedelta
-import hashlib
 from http import HTTPStatus
 from pathlib import Path
 import re
@@ -15,13 +14,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.dexcom_share.frontend import CARD_FILE, CARD_URL, card_module_url
+from custom_components.dexcom_share.frontend import (
+    CARD_DIR,
+    CARD_MODULE,
+    CARD_PATH,
+    card_files,
+    card_module_url,
+    card_version,
+)
 from share_simulator import ShareSimulator
 
 from .conftest import readings_until
 from .helpers import account_entry
 
-CARD_PREFIX = f"{CARD_URL}?v="
+# The card's own imports: `import … from "./name.js";`, possibly over several lines.
+IMPORT = re.compile(r"^import\s[^;]*?from\s+\"([^\"]+)\";", re.MULTILINE)
 
 
 @pytest.fixture
@@ -39,36 +46,47 @@ async def frontend(hass: HomeAssistant, tmp_path: Path) -> None:
 
 def card_urls(hass: HomeAssistant) -> list[str]:
     """The frontend's extra module URLs that load the card."""
-    return [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_URL)]
+    return [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if url.startswith(CARD_PATH)]
+
+
+def card_modules() -> dict[str, str]:
+    """The card's JavaScript modules by name."""
+    return {path.name: path.read_text() for path in sorted(CARD_DIR.glob("*.js"))}
 
 
 @pytest.mark.usefixtures("frontend")
 async def test_card_is_a_frontend_module_with_a_content_version(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The module URL carries a hash of the card's code, so browsers reload it on updates."""
+    """The module's path carries a hash of every card file, so browsers reload on updates."""
     assert init_integration.state is ConfigEntryState.LOADED
-    digest = hashlib.sha256(CARD_FILE.read_bytes()).hexdigest()
     (url,) = card_urls(hass)
-    version = url.removeprefix(CARD_PREFIX)
-    assert re.fullmatch(r"[0-9a-f]{12}", version)
-    assert digest.startswith(version)
+    match = re.fullmatch(rf"{CARD_PATH}/([0-9a-f]{{12}})/{re.escape(CARD_MODULE)}", url)
+    assert match is not None, url
+    assert match[1] == card_version(card_files())
 
 
 @pytest.mark.usefixtures("frontend")
-async def test_card_is_served_from_the_integration(
+async def test_every_card_file_is_served_under_the_version(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    """Dashboards load the card before anyone logs in; it is cached under its version."""
+    """Dashboards load the card before anyone logs in; each module is cached per version.
+
+    A module's relative imports resolve beside it, under the same version.
+    """
     client = await hass_client_no_auth()
     (url,) = card_urls(hass)
-    response = await client.get(url)
-    assert response.status == HTTPStatus.OK
-    assert await response.read() == CARD_FILE.read_bytes()
-    assert "javascript" in response.headers["Content-Type"]
-    assert "max-age" in response.headers["Cache-Control"]
+    folder = url.removesuffix(CARD_MODULE)
+    for name, code in card_modules().items():
+        response = await client.get(folder + name)
+        assert response.status == HTTPStatus.OK, name
+        assert await response.text() == code
+        assert "javascript" in response.headers["Content-Type"]
+        assert "max-age" in response.headers["Cache-Control"]
+    stale = await client.get(f"{CARD_PATH}/000000000000/{CARD_MODULE}")
+    assert stale.status == HTTPStatus.NOT_FOUND
 
 
 @pytest.mark.usefixtures("frontend")
@@ -95,20 +113,35 @@ async def test_no_frontend_no_card(hass: HomeAssistant, init_integration: MockCo
     assert DATA_EXTRA_MODULE_URL not in hass.data
 
 
-@given(first=st.binary(), second=st.binary())
-def test_module_url_follows_the_code(first: bytes, second: bytes) -> None:
-    """The same code gives the same URL; changed code gives a new one."""
-    assert card_module_url(first) == card_module_url(first)
-    assert card_module_url(first).startswith(CARD_PREFIX)
-    assert (card_module_url(first) == card_module_url(second)) == (first == second)
+FILES = st.dictionaries(st.sampled_from(["a.js", "b.js", "c.js"]), st.binary(max_size=8))
 
 
-def test_card_fetches_nothing_at_run_time() -> None:
-    """The card is self-contained: no imports, no fetches, no scripts from elsewhere."""
-    code = CARD_FILE.read_text()
-    assert not re.search(r"^\s*import\s", code, re.MULTILINE)
-    assert "import(" not in code
-    assert "fetch(" not in code
-    assert "<script" not in code
-    assert "customElements.define(CARD_TYPE, DexcomShareCard)" in code
-    assert 'const CARD_TYPE = "dexcom-share-card"' in code
+@given(first=FILES, second=FILES)
+def test_version_follows_every_file(first: dict[str, bytes], second: dict[str, bytes]) -> None:
+    """The same files give the same URL; any changed, added or removed file a new one."""
+    assert card_version(first) == card_version(dict(reversed(first.items())))
+    assert card_module_url(card_version(first)).endswith(f"/{CARD_MODULE}")
+    assert (card_version(first) == card_version(second)) == (first == second)
+
+
+def test_version_tells_a_renamed_file() -> None:
+    """Moving code from one module to another changes the version too."""
+    assert card_version({"a.js": b"x"}) != card_version({"b.js": b"x"})
+    assert card_version({"a.js": b"xy"}) != card_version({"a.jsx": b"y"})
+
+
+def test_card_imports_only_its_own_modules() -> None:
+    """The card is self-contained: relative imports of files beside it, nothing fetched."""
+    modules = card_modules()
+    assert CARD_MODULE in modules
+    for name, code in modules.items():
+        for target in IMPORT.findall(code):
+            assert target.startswith("./"), f"{name} imports {target}"
+            assert target.removeprefix("./") in modules, f"{name} imports {target}"
+        assert "import(" not in code, name
+        assert "fetch(" not in code, name
+        assert "<script" not in code, name
+        assert "localStorage" not in code, name
+    entry = modules[CARD_MODULE]
+    assert "customElements.define(CARD_TYPE, DexcomShareCard)" in entry
+    assert 'const CARD_TYPE = "dexcom-share-card"' in entry

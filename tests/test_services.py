@@ -1,7 +1,9 @@
 """The dexcom_share.get_readings action."""
 
 from datetime import timedelta
+import threading
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -9,6 +11,7 @@ import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.dexcom_share import services
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.glucose.history import ReadingHistory
 from custom_components.dexcom_share.glucose.models import GlucoseReading
@@ -89,6 +92,21 @@ async def test_up_to_90_days_from_the_local_history(
     assert len(times) == 288 + 288
     assert times == sorted(times, reverse=True)
     assert times[-1] == older[0].time.isoformat()
+
+    # 576 readings are built in the executor, a day or less on the event loop.
+    threads: list[bool] = []
+    build = services._readings_response
+
+    def spied(history: ReadingHistory) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return build(history)
+
+    with patch.object(services, "_readings_response", spied):
+        day = await get_readings(hass, config_entry_id=config_entry.entry_id, minutes=24 * 60)
+        again = await get_readings(hass, config_entry_id=config_entry.entry_id, minutes=129600)
+    assert threads == [True, False]
+    assert len(day["readings"]) == 288
+    assert again == response
 
     # What Share sent is kept for the next start.
     assert await hass.config_entries.async_unload(config_entry.entry_id)

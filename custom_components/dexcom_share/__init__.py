@@ -16,13 +16,15 @@ from .frontend import async_register_card
 from .services import async_setup_services
 from .statistics import statistic_id
 from .storage import async_entry_state, async_remove_entry_state
+from .websocket_api import async_register_commands
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions and the dashboard card, once for all entries."""
+    """Register the actions, the card and its websocket command, once for all entries."""
     async_setup_services(hass)
+    async_register_commands(hass)
     await async_register_card(hass)
     return True
 
