@@ -17,10 +17,10 @@ import pytest
 from custom_components.dexcom_share.glucose import history as history_module
 from custom_components.dexcom_share.glucose.bands import band_index
 from custom_components.dexcom_share.glucose.history import (
+    DAY,
     FUTURE_TOLERANCE,
     GAP,
     MAX_READINGS,
-    MAX_SUMMARIES,
     RETENTION,
     ReadingHistory,
     Tally,
@@ -448,16 +448,19 @@ def test_day_summaries_agree_with_a_pass_over_every_reading(
     assert all(reading in list(history) for reading in added)
 
 
-def test_day_summaries_are_bounded_and_reused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A poll finds every earlier day's summary; the cache never outgrows its bound."""
+def test_a_poll_summarises_only_the_day_it_changed() -> None:
+    """Merging a new reading hands every earlier whole day's summary down unchanged."""
     history, _ = ReadingHistory().merged(ninety_days(), NOW)
     history.tally()
-    found = len(history_module._summaries)
+    known = dict(history._days_known)
+    assert len(known) == len({time // DAY for time in history.times}) - 1
     grown, _ = history.merged([reading(-1, 150)], NOW + FIVE)
-    grown.tally()
-    # Only the day the new reading joined, and the day the oldest left, are summarised again.
-    assert len(history_module._summaries) <= min(MAX_SUMMARIES, found + 2)
-    monkeypatch.setattr(history_module, "MAX_SUMMARIES", 100)
-    ReadingHistory().merged(ninety_days(2), NOW)[0].tally()
-    ReadingHistory().merged(ninety_days(3), NOW)[0].tally()
-    assert len(history_module._summaries) == 100
+    today = int((NOW + timedelta(minutes=1)).timestamp()) // DAY
+    assert all(grown._days_known[day] is known[day] for day in known if day < today)
+    assert today not in grown._days_known
+    # The oldest reading left as the new one came (retention follows the readings).
+    values = list(grown.values)
+    assert (grown.tally().count, grown.tally().total) == (len(values), sum(values))
+    # A backfilled day is summarised again, with every day after it.
+    backfilled, _ = grown.merged([reading(60 * 24 * 3 + 2.5, 60)], NOW + FIVE)
+    assert max(backfilled._days_known, default=0) < (NOW - timedelta(days=3)).timestamp() // DAY

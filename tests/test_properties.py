@@ -18,11 +18,7 @@ from custom_components.dexcom_share.const import (
     MIN_STALE_MINUTES,
     THRESHOLD_KEYS,
 )
-from custom_components.dexcom_share.glucose.analysis import (
-    MAX_CLOCK_AHEAD,
-    build_snapshot,
-    recent,
-)
+from custom_components.dexcom_share.glucose.analysis import MAX_CLOCK_AHEAD, build_snapshot, recent
 from custom_components.dexcom_share.glucose.const import HISTORY, STALE_AFTER
 from custom_components.dexcom_share.glucose.history import ReadingHistory
 from custom_components.dexcom_share.glucose.models import (
@@ -133,7 +129,7 @@ def test_merging_answers(batches: list[tuple[int, list[GlucoseReading]]]) -> Non
         held = history
         history, _ = history.merged(answer, now)
         added = history.newly_held(held, answer)
-        readings = recent(history, now)
+        readings = tuple(recent(history, now))
         times = [reading.time for reading in readings]
         assert times == sorted(set(times), reverse=True)
         assert all(-MAX_CLOCK_AHEAD <= now - time <= HISTORY for time in times)

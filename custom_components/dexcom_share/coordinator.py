@@ -222,14 +222,12 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         held = self.state.history
         self.state.history, changed = held.merged(fetched, now, prune=not self._clock_off())
         added = self.state.history.newly_held(held, fetched)
-        readings = recent(self.state.history, now)
         if changed:
             self.state.schedule_history_save()
         first_load = not self._loaded
         self._loaded = True
-        from_share = tuple(reading for reading in readings if not reading.from_fallback)
-        self.statistics.readings_added(from_share, from_share if first_load else added, now)
-        newest = from_share[0].time if from_share else None
+        share_newest = newest_from_share(recent(self.state.history, now))
+        newest = share_newest.time if share_newest else None
         self.planner.observe(now, [reading.time for reading in added])
         self._plan(self.planner.next_poll(newest, now))
         self.state.not_before = 0.0
@@ -243,6 +241,8 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._generation += 1
         new = tuple(reading for reading in added if reading.time >= self._events_from)
         snapshot = self._publish(new, now)
+        from_share = tuple(reading for reading in snapshot.readings if not reading.from_fallback)
+        self.statistics.readings_added(from_share, from_share if first_load else added, now)
         self._update_issues(now)
         self._remember(at_once=False)
         return snapshot

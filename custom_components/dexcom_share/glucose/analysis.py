@@ -4,7 +4,7 @@ Pure functions over readings (newest first, mg/dL as Share sends them), so each
 formula is tested on crafted traces. None of this is for treatment decisions.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 import statistics
 from typing import Final
@@ -38,15 +38,14 @@ MIN_DAILY_READINGS: Final = 24
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 
 
-def recent(history: ReadingHistory, now: datetime) -> tuple[GlucoseReading, ...]:
+def recent(history: ReadingHistory, now: datetime) -> Iterator[GlucoseReading]:
     """The history's last 24 hours, newest first: what Share holds, and the figures use.
 
-    None more than `MAX_CLOCK_AHEAD` ahead of `now`.
+    None more than `MAX_CLOCK_AHEAD` ahead of `now`. Lazy: finding the newest reading
+    costs one reading, not 288.
     """
     ahead = now + MAX_CLOCK_AHEAD
-    return tuple(
-        reading for reading in reversed(history.since(now - HISTORY)) if reading.time <= ahead
-    )
+    return (reading for reading in reversed(history.since(now - HISTORY)) if reading.time <= ahead)
 
 
 def is_beyond_sensor(reading: GlucoseReading) -> bool:
@@ -261,7 +260,7 @@ def build_snapshot(
     and the sensor session come from the whole history (up to 90 days), the rest from
     its last 24 hours.
     """
-    readings = recent(history, now)
+    readings = tuple(recent(history, now))
     newest = readings[0] if readings else None
     current = newest if newest is not None and now - newest.time < STALE_AFTER else None
     day = tuple(reading for reading in readings if now - reading.time <= HISTORY)

@@ -6,6 +6,7 @@ state is taken only while fresh, numeric, in a known unit and within the sensor 
 so that a stale or absurd value never poses as current glucose.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 import math
 from typing import Final
@@ -60,7 +61,7 @@ def fallback_reading(
     return reading if fresh(reading, now) else None
 
 
-def newest_from_share(readings: tuple[GlucoseReading, ...]) -> GlucoseReading | None:
+def newest_from_share(readings: Iterable[GlucoseReading]) -> GlucoseReading | None:
     """The newest of Share's own readings (newest first, both sources)."""
     return next((reading for reading in readings if not reading.from_fallback), None)
 

@@ -10,11 +10,9 @@ from array import array
 import base64
 import binascii
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-import hashlib
 from itertools import accumulate, pairwise
 import math
 from operator import sub
@@ -42,8 +40,6 @@ SLOT: Final = 150
 """Seconds either side of a Share reading where a fallback reading is replaced by it."""
 STORAGE_VERSION: Final = 1
 DAY: Final = 86400
-# Day summaries kept for all entries: 90 days of 20 accounts, with room to spare.
-MAX_SUMMARIES: Final = 4096
 
 # Dexcom's own trend numbers (0: none), so that stored codes never depend on the enum.
 TREND_CODES: Final[Mapping[Trend, int]] = {
@@ -130,31 +126,15 @@ class _DaySummary:
     gaps: tuple[tuple[int, int], ...]
 
 
-_summaries: OrderedDict[bytes, _DaySummary] = OrderedDict()
-"""Day summaries by a digest of the day's times and values, least recently used first.
-
-A poll adds a reading to today only; the other days' summaries are found here, so
-a 90-day report costs the event loop a few hundred readings, not 26,000.
-"""
-
-
 def _day_summary(times: memoryview[int], values: memoryview[int]) -> _DaySummary:
-    key = hashlib.blake2b(times.tobytes() + values.tobytes(), digest_size=16).digest()
-    if (summary := _summaries.get(key)) is not None:
-        _summaries.move_to_end(key)
-        return summary
     counts = [0] * BANDS
     for value in values:
         counts[band_index(value)] += 1
     limit = GAP.total_seconds()
-    summary = _DaySummary(
+    return _DaySummary(
         Tally(len(values), tuple(counts), sum(values), sum(value * value for value in values)),
         tuple((before, after) for before, after in pairwise(times) if after - before > limit),
     )
-    _summaries[key] = summary
-    while len(_summaries) > MAX_SUMMARIES:
-        _summaries.popitem(last=False)
-    return summary
 
 
 class ReadingHistory:
@@ -168,7 +148,15 @@ class ReadingHistory:
     (none, as a rule): Share's reading replaces one within `SLOT` seconds of it.
     """
 
-    __slots__ = ("_fallback", "_share_only", "_times", "_trend_codes", "_unwatched", "_values")
+    __slots__ = (
+        "_days_known",
+        "_fallback",
+        "_share_only",
+        "_times",
+        "_trend_codes",
+        "_unwatched",
+        "_values",
+    )
 
     def __init__(self) -> None:
         """An empty history; `merged` and `from_dict` fill one."""
@@ -177,6 +165,13 @@ class ReadingHistory:
         self._trend_codes = b""
         self._fallback: frozenset[int] = frozenset()
         self._share_only: ReadingHistory | None = None
+        self._days_known: dict[int, _DaySummary] = {}
+        """Summaries of whole UTC days by day number, for views and merges to share.
+
+        A poll changes today only: a merge hands the days before its first change
+        down, so a 90-day report sums summaries instead of passing 26,000 readings.
+        A history's first day may be partial (a view, or pruned): it is never kept.
+        """
         self._unwatched: tuple[tuple[int, int], ...] = ()
 
     @classmethod
@@ -187,10 +182,14 @@ class ReadingHistory:
         trend_codes: bytes,
         fallback: frozenset[int] = frozenset(),
         unwatched: tuple[tuple[int, int], ...] = (),
+        *,
+        days_known: dict[int, _DaySummary] | None = None,
     ) -> Self:
         history = cls()
         history._times, history._values, history._trend_codes = times, values, trend_codes
         history._fallback, history._unwatched = fallback, unwatched
+        if days_known is not None:
+            history._days_known = days_known
         return history
 
     @property
@@ -251,6 +250,7 @@ class ReadingHistory:
             self._trend_codes[index:],
             frozenset(time for time in self._fallback if time >= first),
             self._unwatched,
+            days_known=self._days_known,
         )
 
     def from_share(self) -> ReadingHistory:
@@ -300,12 +300,14 @@ class ReadingHistory:
         """The first and last time and the summary of each UTC day's readings, oldest first."""
         times, start = self._times, 0
         while start < len(times):
-            end = bisect_left(times, (times[start] // DAY + 1) * DAY, start)
-            yield (
-                times[start],
-                times[end - 1],
-                _day_summary(times[start:end], self._values[start:end]),
-            )
+            day = times[start] // DAY
+            end = bisect_left(times, (day + 1) * DAY, start)
+            summary = self._days_known.get(day) if start else None
+            if summary is None:
+                summary = _day_summary(times[start:end], self._values[start:end])
+                if start:
+                    self._days_known[day] = summary
+            yield times[start], times[end - 1], summary
             start = end
 
     def tally(self) -> Tally:
@@ -406,6 +408,8 @@ class ReadingHistory:
         fallback = {time for time in self._fallback if time not in removed}
         fallback -= {time for time, held in changes.items() if not held[2]}
         fallback |= {time for time, held in changes.items() if held[2]}
+        # The days before the first change hold the same readings as here.
+        unchanged_before = min([*changes, *removed], default=math.inf) // DAY
         merged = self._of(
             times,
             _joined(
@@ -414,6 +418,9 @@ class ReadingHistory:
             self._trend_codes[head_from:split] + bytes(tail[time][1] for time in tail_times),
             frozenset(time for time in fallback if times and time >= times[0]),
             unwatched,
+            days_known={
+                day: summary for day, summary in self._days_known.items() if day < unchanged_before
+            },
         )
         return merged, len(changes) + len(removed)
 
