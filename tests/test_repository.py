@@ -426,3 +426,5 @@ def test_readme_quotes_the_benchmark_results() -> None:
     never = f"| {builtin['never_shown_newest_60s']} ({builtin['never_shown']} in all) | **0** |"
     assert never in README
     assert ours["never_shown_newest_60s"] == 0
+    loop = json.loads((ROOT / "benchmarks" / "results" / "event_loop.json").read_text())
+    assert f"cost the event loop {loop['snapshot_ms_median']} ms per poll" in README
