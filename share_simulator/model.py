@@ -6,7 +6,8 @@ so the rules can be tested directly and the HTTP layer stays a thin shell.
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 import json
 import threading
 import time
@@ -110,6 +111,7 @@ FaultKind = Literal[
     "code",
     "zero_uuid",
     "hang",
+    "slow",
     "reset",
 ]
 
@@ -122,7 +124,8 @@ class Fault:
     body is a JSON string); `malformed_json` (truncated, 200); `object` (a JSON
     object instead of a list, 200); `code` (a Share error body with `code` and
     `message`, `status`); `zero_uuid` (200 all-zeros UUID); `hang` (no answer for
-    `seconds`, or until the simulator stops); `reset` (connection dropped).
+    `seconds`, or until the simulator stops); `slow` (the normal answer, `seconds`
+    late); `reset` (connection dropped).
     """
 
     kind: FaultKind
@@ -145,6 +148,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     action: Literal["answer", "hang", "reset"] = "answer"
     hang_seconds: float = 0.0
+    delay: float = 0.0
+    """Seconds to wait before answering (a slow Share)."""
 
 
 @dataclass(frozen=True)
@@ -307,14 +312,14 @@ class ShareState:
         """Answer one POST as Share would."""
         with self.lock:
             now = self.clock()
-            response = self._fault_response(endpoint) or self._route(
-                region, endpoint, params, body, now
-            )
+            answer = partial(self._route, region, endpoint, params, body, now)
+            fault = self._take_fault(endpoint)
+            response = answer() if fault is None else _fault_to_response(fault, answer)
             self.counts[endpoint] += 1
             self.log.append(LoggedRequest(now, endpoint, response.status, params))
             return response
 
-    def _fault_response(self, endpoint: str) -> Response | None:
+    def _take_fault(self, endpoint: str) -> Fault | None:
         for fault in self.faults:
             if fault.endpoint not in (None, endpoint):
                 continue
@@ -322,7 +327,7 @@ class ShareState:
                 fault.times -= 1
                 if fault.times <= 0:
                     self.faults.remove(fault)
-            return _fault_to_response(fault)
+            return fault
         return None
 
     def _route(
@@ -465,7 +470,7 @@ class ShareState:
         }
 
 
-def _fault_to_response(fault: Fault) -> Response:
+def _fault_to_response(fault: Fault, answer: Callable[[], Response]) -> Response:
     headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
     match fault.kind:
         case "html":
@@ -493,5 +498,7 @@ def _fault_to_response(fault: Fault) -> Response:
             return _json(ZERO_UUID)
         case "hang":
             return Response(0, action="hang", hang_seconds=fault.seconds)
+        case "slow":
+            return replace(answer(), delay=fault.seconds)
         case "reset":
             return Response(0, action="reset")

@@ -68,6 +68,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(response.hang_seconds)
             self.close_connection = True
             return
+        if response.delay:
+            # A slow Share answers late, unless the simulator stops meanwhile.
+            self.server.hung.add(threading.current_thread())
+            if self.server.stopping.wait(response.delay):
+                self.close_connection = True
+                return
         if response.action == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -154,7 +160,7 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         self.stopping = threading.Event()
         self.hung: set[threading.Thread] = set()
-        """Handler threads that held a request unanswered: `stop` waits for them to end."""
+        """Handler threads that held a request (hung or slow): `stop` waits for them to end."""
         super().__init__(address, _Handler)
 
 

@@ -1,6 +1,8 @@
 """Fixtures: a Share simulator on 127.0.0.1 that pydexcom is pointed at, and entries."""
 
-from collections.abc import AsyncGenerator, Generator, Iterable
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ import shutil
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
@@ -21,8 +24,10 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.dexcom_share.const import CONF_REGION, DOMAIN, PLATFORMS
+from custom_components.dexcom_share.glucose import share as share_module
 from custom_components.dexcom_share.glucose.planner import PollPlanner
 from share_simulator import Account, Reading, ShareSimulator
+from share_simulator.model import Response
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "dexcom_share"
 NOW = datetime.fromisoformat("2026-11-21T12:00:00+00:00")
@@ -81,10 +86,12 @@ def readings_until(
     ]
 
 
-def served(readings: Iterable[Reading], at: datetime | None = None) -> list[Reading]:
-    """The readings, served 20 s after they were taken, or all at `at` (a backfill)."""
+def served(
+    readings: Iterable[Reading], at: datetime | None = None, delay: float = 20
+) -> list[Reading]:
+    """The readings, served `delay` seconds after they were taken, or all at `at` (a backfill)."""
     return [
-        replace(reading, available_at=at.timestamp() if at else reading.time + 20)
+        replace(reading, available_at=at.timestamp() if at else reading.time + delay)
         for reading in readings
     ]
 
@@ -99,6 +106,36 @@ def share(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> Generator[Sh
         )
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture
+async def websession() -> AsyncGenerator[aiohttp.ClientSession]:
+    """An aiohttp session for Share clients outside Home Assistant, closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def hung_requests_time_out(
+    share: ShareSimulator, freezer: FrozenDateTimeFactory
+) -> Callable[[], AbstractContextManager[object]]:
+    """While entered, a request Share holds times out: the frozen clock moves past it.
+
+    The Share client's deadlines run on the event loop's clock, which a frozen test
+    clock stops, so a hung request would wait for the simulator to let it go. Each
+    hang moves the clock by the read timeout and a second (aiohttp rounds timeouts
+    of 5 s or more up to the next whole second).
+    """
+    loop = asyncio.get_running_loop()
+    handle = share.state.handle
+
+    def timing_out(region: str, endpoint: str, params: dict[str, Any], body: Any) -> Response:
+        response = handle(region, endpoint, params, body)
+        if response.action == "hang":
+            loop.call_soon_threadsafe(freezer.tick, share_module.REQUEST_TIMEOUT[1] + 1)
+        return response
+
+    return lambda: patch.object(share.state, "handle", timing_out)
 
 
 @pytest.fixture
@@ -120,15 +157,7 @@ def account(share: ShareSimulator, frozen_now: datetime) -> Account:
 @pytest.fixture
 def arriving(account: Account) -> Account:
     """Two more hours of readings every 5 minutes in phase with the history, 20 s late."""
-    start = NOW - timedelta(minutes=1)
-    account.add_readings(
-        Reading(
-            time=(start + timedelta(minutes=5 * n)).timestamp(),
-            value=130,
-            available_at=(start + timedelta(minutes=5 * n, seconds=20)).timestamp(),
-        )
-        for n in range(1, 25)
-    )
+    account.add_readings(served(readings_until(NOW + timedelta(minutes=119), [130] * 24)))
     return account
 
 

@@ -426,12 +426,11 @@ async def test_a_fallback_reading_taken_during_a_read_stays(
     real_read = client.read
     gate = asyncio.Event()
     started = asyncio.Event()
-    loop = hass.loop
 
-    def slow_read(minutes: int, max_count: int) -> list[GlucoseReading]:
-        result = real_read(minutes, max_count)
-        loop.call_soon_threadsafe(started.set)
-        asyncio.run_coroutine_threadsafe(gate.wait(), loop).result()
+    async def slow_read(minutes: int, max_count: int) -> list[GlucoseReading]:
+        result = await real_read(minutes, max_count)
+        started.set()
+        await gate.wait()
         return result
 
     with patch.object(client, "read", slow_read):

@@ -2,7 +2,6 @@
 
 import asyncio
 from datetime import timedelta
-import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -151,19 +150,24 @@ async def test_an_answer_arriving_after_unload_changes_nothing(
     pause one request until the test says so).
     """
     coordinator = init_integration.runtime_data
-    release = threading.Event()
+    entered, release = asyncio.Event(), asyncio.Event()
     read = coordinator.client.read
 
-    def held_read(minutes: int, max_count: int) -> Any:
-        release.wait(10)
-        return read(minutes, max_count)
+    async def held_read(minutes: int, max_count: int) -> Any:
+        entered.set()
+        await release.wait()
+        return await read(minutes, max_count)
 
     share.state.add_fault(
         Fault("code", endpoint=READ, status=429, code="TooMany", retry_after="7200", times=None)
     )
-    with patch.object(coordinator.client, "read", held_read):
+    # Just after setup the pacer would hold this read back; here it must be sent.
+    with (
+        patch.object(coordinator.client, "read", held_read),
+        patch.object(coordinator.pacer, "admit", return_value=None),
+    ):
         refresh = hass.async_create_background_task(coordinator.async_refresh(), "held read")
-        await asyncio.sleep(0)
+        await entered.wait()
         assert await hass.config_entries.async_unload(init_integration.entry_id)
         release.set()
         await refresh

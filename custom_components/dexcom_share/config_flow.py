@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlo
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -124,10 +125,10 @@ class LoginCheck:
     """Share holds at least one reading of the last 24 hours."""
 
 
-def _check_credentials(client: ShareClient) -> tuple[str, bool]:
+async def _check_credentials(client: ShareClient) -> tuple[str, bool]:
     """Log in and read once, as setup will: the account ID, and whether it has readings."""
-    account_id = client.login()
-    return account_id, client.newest_reading() is not None
+    account_id = await client.login()
+    return account_id, await client.newest_reading() is not None
 
 
 async def _validate(
@@ -143,10 +144,15 @@ async def _validate(
         return LoginCheck(None, {"base": "share_asked_to_wait"})
     guard = state.guard if state is not None else None
     client = ShareClient(
-        data[CONF_USERNAME], data[CONF_PASSWORD], data[CONF_REGION], guard, typed=True
+        async_get_clientsession(hass),
+        data[CONF_USERNAME],
+        data[CONF_PASSWORD],
+        data[CONF_REGION],
+        guard,
+        typed=True,
     )
     try:
-        account_id, has_readings = await hass.async_add_executor_job(_check_credentials, client)
+        account_id, has_readings = await _check_credentials(client)
     except ShareAuthError:
         return LoginCheck(None, {"base": "invalid_auth"})
     except ShareLockedError:

@@ -1,40 +1,54 @@
-"""Everything that talks to Dexcom Share, through pydexcom.
+"""Everything that talks to Dexcom Share.
 
-This is the only module that sees pydexcom or requests. It adds what pydexcom 0.5.1
-lacks (a deadline on every request, both spellings of the lockout code, error bodies
-that are not objects, tolerant record parsing) and turns every failure into one of
-five errors: `ShareAuthError`, `ShareLockedError`, `ShareConnectionError`,
-`ShareDataError` and `ShareSessionExpiredError` (read again at once: a login is due).
-Its methods block; call them in the executor.
+This is the only module that speaks Share. pydexcom 0.5.1 is synchronous and lacks a
+timeout, both spellings of the lockout code, tolerance of error bodies that are not
+objects and of odd records, so this module sends pydexcom's login sequence itself, on
+the aiohttp session it is given, and uses only pydexcom's public constants. Every
+failure becomes one of five errors: `ShareAuthError`, `ShareLockedError`,
+`ShareConnectionError`, `ShareDataError` and `ShareSessionExpiredError` (read again at
+once: a login is due). Its methods are coroutines for the event loop.
 """
 
+import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import hashlib
 import hmac
+import json
 import logging
 import math
 import re
 import secrets
 import statistics
-import threading
 import time
-from typing import Any, Final, override
+from typing import Any, Final
 import uuid
 
-from pydexcom import Dexcom, Region
-from pydexcom.const import DEXCOM_TREND_DIRECTIONS, HEADERS, MAX_MAX_COUNT, MAX_MINUTES
-from pydexcom.errors import ArgumentError, ArgumentErrorEnum
-import requests
+import aiohttp
+from pydexcom import Region, const
+from pydexcom.const import (
+    DEFAULT_UUID,
+    DEXCOM_AUTHENTICATE_ENDPOINT,
+    DEXCOM_GLUCOSE_READINGS_ENDPOINT,
+    DEXCOM_LOGIN_ID_ENDPOINT,
+    DEXCOM_TREND_DIRECTIONS,
+    HEADERS,
+    MAX_MAX_COUNT,
+    MAX_MINUTES,
+)
+from pydexcom.errors import ArgumentErrorEnum
 
 from .models import GlucoseReading, Trend
 
+_LOGGER: Final = logging.getLogger(__name__)
+
 # (connect, read) deadline in seconds for every request, logins included.
 REQUEST_TIMEOUT: Final = (10.0, 20.0)
-# A whole login or read (pydexcom may chain several requests) ends within this.
+# A whole login or read (up to three requests) ends within this.
 OPERATION_DEADLINE: Final = 45.0
 # After Share reports too many failed logins, no login is tried for this long,
 # doubling on each further lockout up to the maximum.
@@ -112,24 +126,6 @@ _AUTH_CODES: Final = frozenset(
 )
 
 
-class _RedactSessionIds(logging.Filter):
-    """Hide session IDs in urllib3's request lines (pydexcom sends them in the URL)."""
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SESSION_QUERY.search(message):
-            record.msg = _SESSION_QUERY.sub(r"\1=**REDACTED**", message)
-            record.args = ()
-        return True
-
-
-_SESSION_QUERY: Final = re.compile(r"(session[iI][dD])=[^&\s\"]+")
-_URLLIB3_LOGGER: Final = logging.getLogger("urllib3.connectionpool")
-if not any(isinstance(f, _RedactSessionIds) for f in _URLLIB3_LOGGER.filters):
-    _URLLIB3_LOGGER.addFilter(_RedactSessionIds())
-
-
 def parse_reading(record: Any) -> GlucoseReading | None:
     """Parse one Share record, or None when it cannot be used.
 
@@ -177,14 +173,10 @@ def _retry_after(header: str | None) -> float | None:
 
 
 class RequestStats:
-    """Counts and recent latencies per endpoint, for diagnostics.
-
-    Worker threads record while the event loop may read: a lock keeps them apart.
-    """
+    """Counts and recent latencies per endpoint, for diagnostics (event loop only)."""
 
     def __init__(self) -> None:
         """Start with nothing counted."""
-        self._lock = threading.Lock()
         self._requests: dict[str, int] = {}
         self._failures: dict[str, int] = {}
         self._latencies: dict[str, deque[float]] = {}
@@ -196,8 +188,7 @@ class RequestStats:
             theirs = parsedate_to_datetime(date_header or "").timestamp()
         except TypeError, ValueError, OverflowError:
             return
-        with self._lock:
-            self._clock_offsets.append(theirs - time.time())
+        self._clock_offsets.append(theirs - time.time())
 
     @property
     def clock_offset(self) -> float | None:
@@ -205,114 +196,26 @@ class RequestStats:
 
         Whole seconds at best: the header has no fractions, and the answer took a while.
         """
-        with self._lock:
-            return statistics.median(self._clock_offsets) if self._clock_offsets else None
+        return statistics.median(self._clock_offsets) if self._clock_offsets else None
 
     def record(self, endpoint: str, seconds: float, *, failed: bool) -> None:
         """Count one request and keep its latency."""
-        with self._lock:
-            self._requests[endpoint] = self._requests.get(endpoint, 0) + 1
-            if failed:
-                self._failures[endpoint] = self._failures.get(endpoint, 0) + 1
-            self._latencies.setdefault(endpoint, deque(maxlen=LATENCY_SAMPLES)).append(seconds)
+        self._requests[endpoint] = self._requests.get(endpoint, 0) + 1
+        if failed:
+            self._failures[endpoint] = self._failures.get(endpoint, 0) + 1
+        self._latencies.setdefault(endpoint, deque(maxlen=LATENCY_SAMPLES)).append(seconds)
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Per endpoint: requests, failures, median and maximum latency in ms."""
-        with self._lock:
-            return {
-                endpoint: {
-                    "requests": count,
-                    "failures": self._failures.get(endpoint, 0),
-                    "latency_median_ms": round(statistics.median(self._latencies[endpoint]) * 1000),
-                    "latency_max_ms": round(max(self._latencies[endpoint]) * 1000),
-                }
-                for endpoint, count in self._requests.items()
+        return {
+            endpoint: {
+                "requests": count,
+                "failures": self._failures.get(endpoint, 0),
+                "latency_median_ms": round(statistics.median(self._latencies[endpoint]) * 1000),
+                "latency_max_ms": round(max(self._latencies[endpoint]) * 1000),
             }
-
-
-class _Deadline:
-    """One login or read, however many requests it takes, ends within the deadline."""
-
-    def __init__(self) -> None:
-        """The clock starts at the first request."""
-        self._started: float | None = None
-
-    def remaining(self) -> float:
-        """Seconds left for this operation."""
-        now = time.monotonic()
-        if self._started is None:
-            self._started = now
-        return OPERATION_DEADLINE - (now - self._started)
-
-
-class _GuardedDexcom(Dexcom):
-    """pydexcom with our own HTTP exchange: a deadline, and Share's errors decoded.
-
-    pydexcom's `_post` has no timeout, lets requests' exceptions through, crashes on
-    error bodies that are not objects, misses the real lockout code and logs whole
-    error bodies (which can contain the username or session ID). This one does none
-    of that; pydexcom still drives the login sequence and its argument checks.
-    """
-
-    def __init__(self, stats: RequestStats, deadline: _Deadline, **kwargs: Any) -> None:
-        """Log in (pydexcom's constructor does), with every request guarded."""
-        self.stats = stats
-        self.deadline = deadline
-        super().__init__(**kwargs)
-
-    @override
-    def _post(
-        self,
-        endpoint: str,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-    ) -> Any:
-        name = endpoint.rpartition("/")[2]
-        remaining = self.deadline.remaining()
-        if remaining <= 0:
-            raise ShareConnectionError(f"{name}: operation deadline passed")
-        connect, read = REQUEST_TIMEOUT
-        started = time.perf_counter()
-        failed = True
-        try:
-            response = self._session.post(
-                f"{self._base_url}{endpoint}",
-                headers=HEADERS,
-                params=params,
-                json={} if json is None else json,
-                timeout=(min(connect, remaining), min(read, remaining)),
-            )
-            failed = not response.ok
-        # `from None`: requests' messages carry the URL, and with it the session ID.
-        except requests.Timeout:
-            raise ShareConnectionError(f"{name}: no answer in time") from None
-        except requests.RequestException as err:
-            raise ShareConnectionError(f"{name}: {type(err).__name__}") from None
-        finally:
-            self.stats.record(name, time.perf_counter() - started, failed=failed)
-        self.stats.record_clock(response.headers.get("Date"))
-        retry_after = _retry_after(response.headers.get("Retry-After"))
-        try:
-            body = response.json()
-        except ValueError as err:
-            raise ShareConnectionError(
-                f"{name}: HTTP {response.status_code} without JSON", retry_after
-            ) from err
-        if response.ok:
-            return body
-        code = body.get("Code") if isinstance(body, dict) else None
-        if code in ("SessionIdNotFound", "SessionNotValid"):
-            raise _SessionExpiredError(code)
-        if isinstance(code, str) and _LOCKOUT_CODE.search(code):
-            raise ShareLockedError(LOCKOUT_PAUSE)
-        if code in _AUTH_CODES or (
-            code == "SSO_InternalError" and "Cannot Authenticate" in str(body.get("Message"))
-        ):
-            raise ShareAuthError(code)
-        raise ShareConnectionError(
-            f"{name}: HTTP {response.status_code} {code or 'without an error code'}",
-            retry_after,
-        )
+            for endpoint, count in self._requests.items()
+        }
 
 
 # Rejections of this many different logins are remembered (the stored one and the
@@ -452,17 +355,39 @@ def _is_account_id(login: str) -> bool:
         return False
 
 
+def _checked_id(value: Any, invalid: ArgumentErrorEnum, default: ArgumentErrorEnum) -> str:
+    """An account or session ID checked as pydexcom checks it: a UUID, not the all-zeros one."""
+    text = value if isinstance(value, str) else ""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise ShareDataError(f"login: {invalid.value}") from None
+    if text == DEFAULT_UUID:
+        raise ShareDataError(f"login: {default.value}")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """A Share session and the account it belongs to."""
+
+    account_id: str
+    session_id: str
+
+
 class ShareClient:
     """One Share account: logs in once, reuses the session, logs in again on expiry.
 
     The username may be a Dexcom username, an email, a phone number (+ and country
     code) or the account ID itself (a UUID, which skips the username step). Every
     login first asks the `LoginGuard`; `typed` marks a login the user just entered in a
-    flow, which is tried even if it was rejected before.
+    flow, which is tried even if it was rejected before. One login or read runs at a
+    time, so that a read never sends a session another one is replacing.
     """
 
     def __init__(
         self,
+        websession: aiohttp.ClientSession,
         username: str,
         password: str,
         region: str,
@@ -471,17 +396,24 @@ class ShareClient:
         typed: bool = False,
     ) -> None:
         """Store the credentials; nothing is sent until `login` or `read`."""
+        self._websession = websession
         self._username = canonical_login(username)
         self._password = password
         self._region = Region(region)
         self._typed = typed
         self.guard = guard or LoginGuard()
         self._credentials = self.guard.fingerprint(self._username, password, region)
-        self._dexcom: _GuardedDexcom | None = None
+        self._account_id: str | None = None
+        """Known from the username or an earlier login: logging in is then one request."""
+        self._session: _Session | None = None
+        self._forget()
         self._expired = False
         """Share said the session is no longer valid: the next read logs in first."""
-        self._deadline = _Deadline()
-        self._lock = threading.Lock()
+        self._base_url = ""
+        """The region's Share URL, looked up at each login: its session lives there."""
+        self._sending = ""
+        """The endpoint of the request in flight, for the deadline's message."""
+        self._lock = asyncio.Lock()
         self.stats = RequestStats()
 
     @property
@@ -489,11 +421,11 @@ class ShareClient:
         """The guard's fingerprint of username, password and region (not reversible)."""
         return self._credentials
 
-    def login(self) -> str:
+    async def login(self) -> str:
         """Log in, unless this client holds a session already; return the account ID."""
-        with self._lock:
-            self._deadline = _Deadline()
-            return canonical_login(str((self._dexcom or self._login()).account_id))
+        async with self._operation():
+            session = self._session or await self._login()
+        return canonical_login(session.account_id)
 
     @property
     def requests_needed(self) -> int:
@@ -502,11 +434,11 @@ class ShareClient:
         A login is two requests (authenticate, then log in), one once the account ID
         is known (given as the username, or from an earlier login).
         """
-        if self._dexcom is not None:
+        if self._session is not None:
             return 2 if self._expired else 1
-        return 2 if _is_account_id(self._username) else 3
+        return 2 if self._account_id is not None else 3
 
-    def read(self, minutes: int, max_count: int) -> list[GlucoseReading]:
+    async def read(self, minutes: int, max_count: int) -> list[GlucoseReading]:
         """Readings of the last `minutes` (at most `max_count`), newest first.
 
         Sends no more than `requests_needed` said: a session found expired ends the
@@ -515,15 +447,20 @@ class ShareClient:
         """
         minutes = max(1, min(MAX_MINUTES, minutes))
         max_count = max(1, min(MAX_MAX_COUNT, max_count))
-        with self._lock:
-            self._deadline = _Deadline()
-            if self._dexcom is None or self._expired:
-                dexcom, logged_in = self._login(), True
-            else:
-                dexcom, logged_in = self._dexcom, False
-            dexcom.deadline = self._deadline
+        async with self._operation():
+            session = None if self._expired else self._session
+            logged_in = session is None
+            if session is None:
+                session = await self._login()
             try:
-                records = dexcom._get_glucose_readings(minutes, max_count)  # noqa: SLF001
+                records = await self._post(
+                    DEXCOM_GLUCOSE_READINGS_ENDPOINT,
+                    params={
+                        "sessionId": session.session_id,
+                        "minutes": minutes,
+                        "maxCount": max_count,
+                    },
+                )
             except _SessionExpiredError as err:
                 if logged_in:
                     raise ShareConnectionError("a new session was rejected") from err
@@ -531,7 +468,7 @@ class ShareClient:
                 raise ShareSessionExpiredError(str(err)) from None
             except ShareAuthError:
                 # A read rejected as unauthorised counts like a rejected login.
-                self._dexcom = None
+                self._forget()
                 raise self.guard.rejected(self._credentials) from None
         if not isinstance(records, list):
             raise ShareDataError(f"readings: expected a list, got {type(records).__name__}")
@@ -542,38 +479,141 @@ class ShareClient:
             reverse=True,
         )
 
-    def newest_reading(self) -> GlucoseReading | None:
+    async def newest_reading(self) -> GlucoseReading | None:
         """The newest reading of Share's whole 24 hours, if it holds any (one request)."""
-        readings = self.read(MAX_MINUTES, 1)
+        readings = await self.read(MAX_MINUTES, 1)
         return readings[0] if readings else None
 
-    def _login(self) -> _GuardedDexcom:
-        """Create a session, unless the guard says a login now could only do harm."""
+    @asynccontextmanager
+    async def _operation(self) -> AsyncIterator[None]:
+        """One login or read at a time, each ended at OPERATION_DEADLINE whatever it sends."""
+        async with self._lock:
+            try:
+                async with asyncio.timeout(OPERATION_DEADLINE):
+                    yield
+            except TimeoutError:
+                raise ShareConnectionError(f"{self._sending}: operation deadline passed") from None
+
+    def _forget(self) -> None:
+        """Drop the session, and an account ID Share named: the next login starts over."""
+        self._session = None
+        self._account_id = self._username if _is_account_id(self._username) else None
+
+    async def _login(self) -> _Session:
+        """Create a session, unless the guard says a login now could only do harm.
+
+        The steps and argument checks are pydexcom's, with the same outcomes: the
+        password and username must not be empty, and Share's account and session IDs
+        must be UUIDs other than the all-zeros one.
+        """
         self.guard.check(self._credentials, typed=self._typed)
-        is_account_id = _is_account_id(self._username)
+        if not self._password:
+            raise ShareAuthError(ArgumentErrorEnum.PASSWORD_INVALID.value)
+        if self._account_id is None and not self._username:
+            raise ShareAuthError(ArgumentErrorEnum.USERNAME_INVALID.value)
+        # Looked up now, not at import: the table may be pointed elsewhere (tests, the demo).
+        self._base_url = const.DEXCOM_BASE_URLS[self._region]
+        application_id = const.DEXCOM_APPLICATION_IDS[self._region]
         try:
-            if self._dexcom is None:
-                self._dexcom = _GuardedDexcom(
-                    self.stats,
-                    self._deadline,
-                    password=self._password,
-                    account_id=self._username if is_account_id else None,
-                    username=None if is_account_id else self._username,
-                    region=self._region,
+            account_id = self._account_id
+            if account_id is None:
+                account_id = await self._post(
+                    DEXCOM_AUTHENTICATE_ENDPOINT,
+                    body={
+                        "accountName": self._username,
+                        "password": self._password,
+                        "applicationId": application_id,
+                    },
                 )
-            else:
-                self._dexcom.deadline = self._deadline
-                self._dexcom._get_session()  # noqa: SLF001
+            self._account_id = _checked_id(
+                account_id,
+                ArgumentErrorEnum.ACCOUNT_ID_INVALID,
+                ArgumentErrorEnum.ACCOUNT_ID_DEFAULT,
+            )
+            session_id = await self._post(
+                DEXCOM_LOGIN_ID_ENDPOINT,
+                body={
+                    "accountId": self._account_id,
+                    "password": self._password,
+                    "applicationId": application_id,
+                },
+            )
+            self._session = _Session(
+                self._account_id,
+                _checked_id(
+                    session_id,
+                    ArgumentErrorEnum.SESSION_ID_INVALID,
+                    ArgumentErrorEnum.SESSION_ID_DEFAULT,
+                ),
+            )
         except ShareLockedError:
             raise self.guard.locked() from None
         except ShareAuthError:
             raise self.guard.rejected(self._credentials) from None
-        except ArgumentError as err:
-            # pydexcom stored the all-zeros or malformed ID it was given: start clean.
-            self._dexcom = None
-            if err.enum in (ArgumentErrorEnum.USERNAME_INVALID, ArgumentErrorEnum.PASSWORD_INVALID):
-                raise ShareAuthError(str(err)) from err
-            raise ShareDataError(f"login: {err}") from err
+        except ShareDataError:
+            # An all-zeros or malformed ID: start clean.
+            self._forget()
+            raise
         self.guard.succeeded(self._credentials)
         self._expired = False
-        return self._dexcom
+        return self._session
+
+    async def _post(
+        self,
+        endpoint: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one request, each step within REQUEST_TIMEOUT; its JSON, or Share's error as ours.
+
+        Unlike pydexcom it survives error bodies that are not objects, knows both
+        spellings of the lockout code and never logs a body (which can hold the
+        username or the session ID).
+        """
+        name = endpoint.rpartition("/")[2]
+        self._sending = name
+        connect, read = REQUEST_TIMEOUT
+        started = time.perf_counter()
+        status: int | None = None
+        try:
+            async with self._websession.post(
+                f"{self._base_url}{endpoint}",
+                headers=HEADERS,
+                params=params,
+                json={} if body is None else body,
+                timeout=aiohttp.ClientTimeout(sock_connect=connect, sock_read=read),
+            ) as response:
+                content = await response.read()
+                status = response.status
+        # `from None`: aiohttp's messages can carry the URL, and with it the session ID.
+        except TimeoutError:
+            raise ShareConnectionError(f"{name}: no answer in time") from None
+        except (aiohttp.ClientError, OSError) as err:
+            raise ShareConnectionError(f"{name}: {type(err).__name__}") from None
+        finally:
+            seconds = time.perf_counter() - started
+            self.stats.record(name, seconds, failed=status is None or status >= 400)
+            _LOGGER.debug("%s: HTTP %s after %.0f ms", name, status or "-", seconds * 1000)
+        self.stats.record_clock(response.headers.get("Date"))
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        try:
+            answer = json.loads(content)
+        except ValueError as err:
+            raise ShareConnectionError(
+                f"{name}: HTTP {response.status} without JSON", retry_after
+            ) from err
+        if response.ok:
+            return answer
+        code = answer.get("Code") if isinstance(answer, dict) else None
+        if code in ("SessionIdNotFound", "SessionNotValid"):
+            raise _SessionExpiredError(code)
+        if isinstance(code, str) and _LOCKOUT_CODE.search(code):
+            raise ShareLockedError(LOCKOUT_PAUSE)
+        if code in _AUTH_CODES or (
+            code == "SSO_InternalError" and "Cannot Authenticate" in str(answer.get("Message"))
+        ):
+            raise ShareAuthError(code)
+        raise ShareConnectionError(
+            f"{name}: HTTP {response.status} {code or 'without an error code'}", retry_after
+        )
