@@ -20,7 +20,7 @@ from custom_components.dexcom_share.storage import ENTRY_STATES
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
-from .conftest import NOW, readings_until
+from .conftest import NOW, readings_until, served
 from .entities import PREFIX
 from .helpers import advance, form_defaults
 
@@ -50,10 +50,7 @@ class Fired:
 def falling(account: Account, values: list[int], start_minutes: int = 4) -> None:
     """Readings every 5 minutes from NOW + `start_minutes`, served 20 s after each."""
     last = NOW + timedelta(minutes=start_minutes + 5 * (len(values) - 1))
-    readings = readings_until(last, values)
-    for reading in readings:
-        reading.available_at = reading.time + 20
-    account.add_readings(readings)
+    account.add_readings(served(readings_until(last, values)))
 
 
 async def call(

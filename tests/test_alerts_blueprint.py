@@ -146,24 +146,6 @@ async def test_urgent_low_reaches_both_phones_despite_a_broken_light_and_speaker
     assert "All clear: urgent low is over (80 mg/dL)." in messages(phones["alex"])
 
 
-async def test_escalation_reaches_the_second_circle(
-    hass: HomeAssistant,
-    account: Account,
-    init_integration: MockConfigEntry,
-    phones: dict[str, list[ServiceCall]],
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Nobody answers an urgent low for 15 minutes: Grandma is woken too."""
-    async_mock_service(hass, "light", "turn_on")
-    async_mock_service(hass, "tts", "speak")
-    await add_automations(hass, alerts_automation())
-    falling(account, [90, 70, 52, 50, 50, 50, 50])
-    await advance(hass, freezer, timedelta(minutes=31))
-    # The low and the prediction say nothing while the urgent low speaks for them.
-    assert messages(phones["grandma"]) == ["Urgent low: 50 mg/dL."]
-    assert phones["grandma"][0].data["data"]["push"]["interruption-level"] == "critical"
-
-
 async def test_snooze_button_and_unit_switch(
     hass: HomeAssistant,
     account: Account,
@@ -192,24 +174,50 @@ async def test_snooze_button_and_unit_switch(
     assert init_integration.runtime_data.alerts.states["low"].acknowledged_by is None
 
 
-async def test_quiet_hours_never_hold_back_an_urgent_low(
+@pytest.mark.parametrize(
+    ("inputs", "glucose", "moments"),
+    [
+        pytest.param(
+            {},
+            (90, 70, 52, 50, 50, 50, 50),
+            # Nobody answers an urgent low for 15 minutes: Grandma is woken too. The low
+            # and the prediction say nothing while the urgent low speaks for them.
+            ((31, "grandma", ("Urgent low: 50 mg/dL.",)),),
+            id="escalation_reaches_the_second_circle",
+        ),
+        pytest.param(
+            {"lights": {}, "speakers": [], "quiet_start": "22:00:00", "quiet_end": "07:00:00"},
+            (90, 68, 52),
+            # 04:00 within quiet hours 22:00-07:00: the low waits, the urgent low does not.
+            ((10, "sam", ()), (15, "sam", ("Urgent low: 52 mg/dL.",))),
+            id="quiet_hours_never_hold_back_an_urgent_low",
+        ),
+    ],
+)
+async def test_alerts_run(
     hass: HomeAssistant,
     account: Account,
     init_integration: MockConfigEntry,
     phones: dict[str, list[ServiceCall]],
     freezer: FrozenDateTimeFactory,
+    inputs: dict[str, Any],
+    glucose: tuple[int, ...],
+    moments: tuple[tuple[int, str, tuple[str, ...]], ...],
 ) -> None:
-    """04:00 within quiet hours 22:00-07:00: the low waits, the urgent low does not."""
-    await add_automations(
-        hass,
-        alerts_automation(lights={}, speakers=[], quiet_start="22:00:00", quiet_end="07:00:00"),
-    )
-    falling(account, [90, 68])
-    await advance(hass, freezer, timedelta(minutes=10))
-    assert messages(phones["sam"]) == []
-    falling(account, [52], start_minutes=14)
-    await advance(hass, freezer, timedelta(minutes=5))
-    assert messages(phones["sam"]) == ["Urgent low: 52 mg/dL."]
+    """Glucose every 5 minutes from 04:04: at each moment, a phone has these messages.
+
+    Every urgent low among them is an alarm.
+    """
+    async_mock_service(hass, "light", "turn_on")
+    async_mock_service(hass, "tts", "speak")
+    await add_automations(hass, alerts_automation(**inputs))
+    falling(account, list(glucose))
+    for minutes, name, sent in moments:
+        await advance(hass, freezer, NOW + timedelta(minutes=minutes) - dt_util.utcnow())
+        assert messages(phones[name]) == list(sent)
+        for call in phones[name]:
+            if call.data["message"].startswith("Urgent low:"):
+                assert call.data["data"]["push"]["interruption-level"] == "critical"
 
 
 async def test_restart_during_an_urgent_low_notifies_again(

@@ -8,9 +8,9 @@ from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON, STATE_
 from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from share_simulator import Account, Fault, Reading, ShareSimulator
+from share_simulator import Account, Fault, ShareSimulator
 
-from .conftest import NOW, readings_until
+from .conftest import NOW, readings_until, served
 from .entities import DATA_STALE, DATA_STALE as STALE, LOW_SOON, VALUE
 from .helpers import advance, set_options
 
@@ -89,13 +89,7 @@ async def test_data_stale_does_not_flap_before_every_reading(
             states.append(event.data["new_state"].state)
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, record)
-    account.add_readings(
-        Reading(
-            time=(NOW + timedelta(minutes=m)).timestamp(),
-            value=120,
-            available_at=(NOW + timedelta(minutes=m, seconds=30)).timestamp(),
-        )
-        for m in range(4, 60, 5)
-    )
+    # Every 5 minutes from NOW + 4 min to NOW + 59 min, each served 30 s after it was taken.
+    account.add_readings(served(readings_until(NOW + timedelta(minutes=59), [120] * 12), delay=30))
     await advance(hass, freezer, timedelta(minutes=60))
     assert STATE_ON not in states

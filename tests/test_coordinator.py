@@ -1,7 +1,7 @@
 """The coordinator: read windows, merging, a failed poll, and manual refreshes.
 
-Session expiry, outages, lockouts and start-up failures are in the fault suite
-(test_faults.py); restarts in test_restart.py, Share asking to wait in
+Session expiry, outages, lockouts and start-up failures are in the fault scenarios
+(test_share_faults.py); restarts in test_restart.py, Share asking to wait in
 test_retry_after.py.
 """
 

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from share_simulator import Account, Reading, ShareSimulator
 
-from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until
+from .conftest import ACCOUNT_ID, NOW, PASSWORD, USERNAME, readings_until, served
 from .entities import EVENT
 from .helpers import advance
 
@@ -36,11 +36,8 @@ async def test_fires_once_per_reading(
     account.add_readings(readings_until(NOW + timedelta(minutes=9), [120, 120]))
     await advance(hass, freezer, timedelta(minutes=10))
     # A backlog of three readings arrives at once after a signal loss.
-    release = (NOW + timedelta(minutes=25)).timestamp()
-    account.add_readings(
-        Reading(time=(NOW + timedelta(minutes=m)).timestamp(), value=v, available_at=release)
-        for m, v in ((14, 118), (19, 116), (24, 114))
-    )
+    backlog = readings_until(NOW + timedelta(minutes=24), [118, 116, 114])
+    account.add_readings(served(backlog, at=NOW + timedelta(minutes=25)))
     await advance(hass, freezer, timedelta(minutes=20))
 
     assert [(event["value"], event["reading_time"]) for event in fired] == [

@@ -19,9 +19,9 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.dexcom_share.statistics import statistic_id
-from share_simulator import Account, Reading, ShareSimulator
+from share_simulator import Account, ShareSimulator
 
-from .conftest import NOW
+from .conftest import NOW, readings_until
 from .entities import PREFIX
 from .helpers import advance
 
@@ -76,11 +76,8 @@ async def test_history_imported_with_true_timestamps(
     assert {key: rows[hour][key] for key in ("mean", "min", "max")} == expected(account, hour)
 
     # Readings keep coming while Share is unreachable for 3 hours.
-    start = NOW - timedelta(minutes=1)
-    account.add_readings(
-        Reading(time=(start + timedelta(minutes=5 * n)).timestamp(), value=150 + n)
-        for n in range(1, 48)
-    )
+    # Every 5 minutes in phase with the history, from NOW + 4 min to NOW + 234 min.
+    account.add_readings(readings_until(NOW + timedelta(minutes=234), range(151, 198)))
     share.refuse_connections()
     await advance(hass, freezer, timedelta(hours=3))
     share.accept_connections()
