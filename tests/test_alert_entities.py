@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
-from custom_components.dexcom_share.storage import ENTRY_STATES
+from custom_components.dexcom_share.storage import DATA
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
@@ -207,7 +207,7 @@ async def test_restart_during_an_urgent_low_raises_it_again(
     await call(hass, "snooze_alert", config_entry_id=entry_id, alert="urgent_high", minutes=90)
     assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()
-    hass.data.pop(ENTRY_STATES, None)
+    hass.data.pop(DATA, None)
     fired = Fired(hass)
     assert await hass.config_entries.async_setup(entry_id)
     await hass.async_block_till_done()

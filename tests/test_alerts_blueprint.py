@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.dexcom_share.glucose.alerts import AlertEvent, AlertEventType, AlertKind
-from custom_components.dexcom_share.storage import ENTRY_STATES
+from custom_components.dexcom_share.storage import DATA
 from share_simulator import Account
 
 from .conftest import NOW
@@ -235,7 +235,7 @@ async def test_restart_during_an_urgent_low_notifies_again(
     entry_id = init_integration.entry_id
     assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()
-    hass.data.pop(ENTRY_STATES, None)
+    hass.data.pop(DATA, None)
     assert await hass.config_entries.async_setup(entry_id)
     await hass.async_block_till_done()
     again = messages(phones["sam"])[before:]
@@ -378,7 +378,7 @@ async def test_raised_again_at_a_real_start_reaches_the_automation(
     entry_id = init_integration.entry_id
     assert await hass.config_entries.async_unload(entry_id)
     await hass.async_block_till_done()
-    hass.data.pop(ENTRY_STATES, None)
+    hass.data.pop(DATA, None)
     hass.set_state(CoreState.not_running)
     await add_automations(hass, alerts_automation(lights={}, speakers=[]))
     assert await hass.config_entries.async_setup(entry_id)

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
 from custom_components.dexcom_share.glucose.planner import PollPlanner
-from custom_components.dexcom_share.storage import ENTRY_STATES
+from custom_components.dexcom_share.storage import domain_data
 from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ
 
@@ -53,7 +53,8 @@ async def test_removing_the_entry_forgets_its_state_and_issues(
     await hass.async_block_till_done()
     assert not ir.async_get(hass).issues
     assert key not in hass_storage
-    assert init_integration.entry_id not in hass.data[ENTRY_STATES]
+    assert init_integration.entry_id not in domain_data(hass).states
+    assert init_integration.entry_id not in domain_data(hass).clients
 
 
 async def test_entities_exist_while_share_is_down_at_start_up(

@@ -26,10 +26,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.dexcom_share.const import DOMAIN
-from custom_components.dexcom_share.coordinator import HELD_BACK_LIMIT, PACER
+from custom_components.dexcom_share.coordinator import HELD_BACK_LIMIT
 from custom_components.dexcom_share.diagnostics import async_get_config_entry_diagnostics
 from custom_components.dexcom_share.glucose.const import STALE_AFTER
 from custom_components.dexcom_share.glucose.pacer import PACER_GRACE, SharePacer
+from custom_components.dexcom_share.storage import domain_data
 from share_simulator import Fault, ShareSimulator
 from share_simulator.model import READ, LoggedRequest
 
@@ -297,7 +298,7 @@ async def test_an_entry_held_back_too_long_reads_anyway(
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done(wait_background_tasks=True)
     assert share.state.request_count(READ) == 1
-    pacer = hass.data[PACER]
+    pacer = domain_data(hass).pacer
     with patch.object(pacer, "admit", side_effect=lambda _, now, __: now + timedelta(seconds=1)):
         await advance(hass, freezer, timedelta(minutes=10))
     assert entry.runtime_data.errors["held_back"] >= 1
@@ -333,7 +334,7 @@ async def test_twenty_entries_starting_together_stay_within_three_a_second(
     assert share.state.request_count(READ) > ENTRIES
 
     # Fill the coming seconds, so that the next entry to poll is held back; unload it.
-    pacer = hass.data[PACER]
+    pacer = domain_data(hass).pacer
     now = NOW + timedelta(minutes=11)
     for second in range(40):
         pacer.admit(f"other{second}", now, 3)
@@ -365,7 +366,7 @@ async def test_a_restart_into_429s_leaves_no_current_value_unavailable(
         for entry in entries:
             assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
-        hass.data.pop(PACER)
+        domain_data(hass).pacer = SharePacer()
         share.state.expire_sessions()
         await advance_by_seconds(hass, freezer, timedelta(minutes=3))
         share.state.add_fault(Fault("empty", status=429, retry_after="30", times=80))

@@ -6,12 +6,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
-from .coordinator import (
-    ENTRY_CLIENTS,
-    DexcomShareConfigEntry,
-    DexcomShareCoordinator,
-    delete_issues,
-)
+from .coordinator import DexcomShareConfigEntry, DexcomShareCoordinator, delete_issues
 from .frontend import async_register_card
 from .services import async_setup_services
 from .statistics import statistic_id
@@ -52,7 +47,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry)
 
 async def async_remove_entry(hass: HomeAssistant, entry: DexcomShareConfigEntry) -> None:
     """Forget everything about the entry: client, stored state, issues and statistic."""
-    hass.data.get(ENTRY_CLIENTS, {}).pop(entry.entry_id, None)
     delete_issues(hass, entry.entry_id)
     if "recorder" in hass.config.components:
         get_instance(hass).async_clear_statistics([statistic_id(entry.entry_id)])

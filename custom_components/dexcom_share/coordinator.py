@@ -18,7 +18,6 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_REGION, DOMAIN, LOGGER
 from .glucose.alerts import AlertEngine, AlertEvent, AlertKind
@@ -32,7 +31,6 @@ from .glucose.fallback import (
     newest_from_share,
 )
 from .glucose.models import SHARE_PROBLEMS, DataStatus, GlucoseReading
-from .glucose.pacer import SharePacer
 from .glucose.planner import PollPlanner, read_window
 from .glucose.session import CONFIRMATION
 from .glucose.share import (
@@ -46,7 +44,7 @@ from .glucose.share import (
 from .glucose.snapshot import Snapshot
 from .options import alert_settings, display_options, fallback_sensor
 from .statistics import StatisticsImporter
-from .storage import EntryState
+from .storage import EntryState, domain_data
 
 type DexcomShareConfigEntry = ConfigEntry[DexcomShareCoordinator]
 
@@ -68,8 +66,6 @@ ISSUES: Final = (ISSUE_LOCKED, ISSUE_NO_DATA, ISSUE_WAIT, ISSUE_SENSOR_EXPIRES, 
 # worth a repair issue, and stops the history's pruning: readings stamped now would
 # look more than a few minutes old or ahead, and beyond 5 minutes ahead are not taken.
 CLOCK_TOLERANCE: Final = timedelta(minutes=3)
-ENTRY_CLIENTS: HassKey[dict[str, ShareClient]] = HassKey(f"{DOMAIN}_clients")
-PACER: HassKey[SharePacer] = HassKey(f"{DOMAIN}_pacer")
 # Data status says "waiting" until this share of an account's readings would have
 # reached Share, "delayed" after.
 NORMAL_DELAY_SHARE: Final = 0.9
@@ -118,7 +114,7 @@ def entry_client(
     Its session survives a reload, so reloading costs no login. New credentials
     (after reauthentication) get a new client; every client asks the entry's guard.
     """
-    clients = hass.data.setdefault(ENTRY_CLIENTS, {})
+    clients = domain_data(hass).clients
     client = ShareClient(
         async_get_clientsession(hass),
         entry.data[CONF_USERNAME],
@@ -161,7 +157,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self.state = state
         self.planner = PollPlanner.from_dict(state.planner)
         self.client = entry_client(hass, entry, state)
-        self.pacer = hass.data.setdefault(PACER, SharePacer())
+        self.pacer = domain_data(hass).pacer
         self.statistics = StatisticsImporter(hass, entry.entry_id, f"Dexcom {entry.title} glucose")
         self.errors: Counter[str] = Counter()
         self.last_error: dict[str, datetime] = {}

@@ -20,14 +20,14 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
 from .glucose.history import ReadingHistory
-from .glucose.share import LoginGuard
+from .glucose.pacer import SharePacer
+from .glucose.share import LoginGuard, ShareClient
 
 STORAGE_VERSION: Final = 1
 # Seconds to gather changes before writing; a login problem is written at once.
 SAVE_DELAY: Final = 30.0
 # The 90-day history (about 50 kB) is written at most every 5 minutes.
 HISTORY_SAVE_DELAY: Final = 300.0
-ENTRY_STATES: HassKey[dict[str, EntryState]] = HassKey(f"{DOMAIN}_entry_states")
 
 
 def _epoch(value: Any) -> float | None:
@@ -112,9 +112,31 @@ class EntryState:
         await self.history_store.async_save(self.history.to_dict())
 
 
+@dataclass
+class DomainData:
+    """What outlives one load of an entry; `runtime_data` holds what a loaded entry owns.
+
+    Each entry's stored state is read once per run, so a reload reads no file and
+    forgets no lockout; each entry's Share client keeps its session, so a reload costs no
+    login; and the pacer spaces the requests of all entries together.
+    """
+
+    states: dict[str, EntryState] = field(default_factory=dict)
+    clients: dict[str, ShareClient] = field(default_factory=dict)
+    pacer: SharePacer = field(default_factory=SharePacer)
+
+
+DATA: HassKey[DomainData] = HassKey(DOMAIN)
+
+
+def domain_data(hass: HomeAssistant) -> DomainData:
+    """The integration's one key in `hass.data`."""
+    return hass.data.setdefault(DATA, DomainData())
+
+
 async def async_entry_state(hass: HomeAssistant, entry_id: str) -> EntryState:
     """The entry's state, loaded from storage on first use and shared afterwards."""
-    states = hass.data.setdefault(ENTRY_STATES, {})
+    states = domain_data(hass).states
     if (state := states.get(entry_id)) is None:
         store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True, atomic_writes=True
@@ -146,6 +168,8 @@ async def _async_load(store: Store[dict[str, Any]]) -> Any:
 
 async def async_remove_entry_state(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the entry's stored state with the entry, without reading it first."""
-    hass.data.get(ENTRY_STATES, {}).pop(entry_id, None)
+    data = domain_data(hass)
+    data.states.pop(entry_id, None)
+    data.clients.pop(entry_id, None)
     for key in (f"{DOMAIN}.{entry_id}", f"{DOMAIN}.{entry_id}.history"):
         await Store[dict[str, Any]](hass, STORAGE_VERSION, key).async_remove()
