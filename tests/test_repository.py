@@ -90,7 +90,7 @@ def test_tests_workflow_runs_the_readme_commands() -> None:
     tests = workflow("tests.yml")
     assert {"push", "pull_request"} <= set(tests["on"])
     jobs = tests["jobs"]
-    assert commands(jobs["tests"]) == ["scripts/setup", "scripts/test"]
+    assert commands(jobs["tests"]) == ["scripts/setup", "scripts/test", "scripts/test_floor"]
     assert commands(jobs["smoke-latest"]) == ["scripts/setup", "scripts/smoke_latest"]
     for job in jobs.values():
         assert actions(job) == ["actions/checkout", "actions/setup-python"]
@@ -132,7 +132,13 @@ def test_readme_shows_a_badge_per_workflow() -> None:
 def test_ci_runs_the_readme_commands_in_order() -> None:
     """CI runs exactly what a newcomer is told to run, the smoke check before the e2e check."""
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "scripts/" in line]
-    assert ci == ["scripts/setup", "scripts/test", "scripts/smoke_latest", "scripts/e2e"]
+    assert ci == [
+        "scripts/setup",
+        "scripts/test",
+        "scripts/test_floor",
+        "scripts/smoke_latest",
+        "scripts/e2e",
+    ]
     develop = README.split("## Develop", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     listed = [line.split()[0] for line in develop.strip().splitlines()]
     assert set(ci) <= set(listed)
