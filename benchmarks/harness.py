@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import math
 import random
 import statistics
 import threading
@@ -60,6 +61,11 @@ NOT_THE_INSTALLATION = [
         "*/tracemalloc.py",
     )
 ]
+
+
+def shown_key(epoch: float) -> int:
+    """A reading's key in `first_shown`: its whole second, as the integration stores it."""
+    return math.floor(epoch)
 
 
 def trace_readings(
@@ -154,7 +160,7 @@ def replay(
         held.update(arrived)
         newest = max(held, default=None)
         if newest is not None and now - newest < 15 * 60:
-            first_shown.setdefault(round(newest * 1000), now)
+            first_shown.setdefault(shown_key(newest), now)
         planner.observe(_utc(now), [_utc(taken) for taken in arrived] if loaded else [])
         now = planner.next_poll(_utc(newest) if newest else None, _utc(now)).timestamp()
     return first_shown, polls
@@ -320,8 +326,40 @@ async def run(
     `restart_at` reloads every entry then (a restart: the planner comes back from the
     entry's stored state). `heap_at` measures the Python heap (tracemalloc) then.
     `whole_seconds` fires timers only at whole seconds, as Home Assistant's own test
-    helper does (each up to a second late), instead of at their own moments.
+    helper does (each up to a second late), instead of at their own moments; otherwise
+    each coordinator's sub-second offset is drawn from SEED too, so that the same seed
+    gives the same figures.
     """
+    offsets = random.Random(SEED)
+    seeded = (
+        nullcontext()
+        if whole_seconds
+        else patch("homeassistant.helpers.update_coordinator.randint", offsets.randint)
+    )
+    with seeded:
+        return await _run(
+            hass,
+            freezer,
+            share,
+            accounts,
+            length=length,
+            restart_at=restart_at,
+            heap_at=heap_at,
+            whole_seconds=whole_seconds,
+        )
+
+
+async def _run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    share: ShareSimulator,
+    accounts: list[Account],
+    *,
+    length: timedelta,
+    restart_at: timedelta | None,
+    heap_at: tuple[timedelta, ...],
+    whole_seconds: bool,
+) -> tuple[dict[str, Result], RunStats]:
     advance = step_whole_second if whole_seconds else step
     freezer.move_to(START)
     stats = RunStats()
@@ -350,7 +388,7 @@ async def run(
         for account in accounts:
             taken = account.shown()
             if taken is not None:
-                account.first_shown.setdefault(round(taken.timestamp() * 1000), now)
+                account.first_shown.setdefault(shown_key(taken.timestamp()), now)
 
     record()
     while dt_util.utcnow() < end:
@@ -446,7 +484,7 @@ def _judge(result: Result, account: Account, length: timedelta) -> None:
         result.readings += 1
         if available >= superseded:
             continue  # never the newest on Share
-        shown = account.first_shown.get(round(reading.time * 1000))
+        shown = account.first_shown.get(shown_key(reading.time))
         if shown is None:
             result.missed += 1
             result.missed_long += superseded - available >= 60
