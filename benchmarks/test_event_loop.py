@@ -201,6 +201,7 @@ def test_core_per_poll(figures: dict[str, Any]) -> None:
             generation=poll,
             options=options,
             now=now,
+            merged_at=now,
             sensor_started=None,
             problem=None,
             share_empty=False,

@@ -18,8 +18,8 @@ from share_simulator import Account, Fault, ShareSimulator
 from share_simulator.model import READ, LoggedRequest
 
 from .conftest import NOW, readings_until, served
-from .entities import VALUE
-from .helpers import advance, step
+from .entities import DATA_STALE, READING_TIME, VALUE
+from .helpers import advance, repair_issues, step
 
 
 def read_params(share: ShareSimulator) -> list[tuple[str, str]]:
@@ -163,3 +163,26 @@ async def test_a_late_backfill_is_kept(
     since_now = coordinator.state.history.since(NOW)
     assert [reading.value for reading in since_now][: lost + 1] == [90] * lost + [95]
     assert sum(reading.time >= NOW for reading in coordinator.data.readings) == len(since_now)
+
+
+async def test_a_day_of_failed_reads_keeps_the_last_readings_and_the_no_data_issue(
+    hass: HomeAssistant,
+    share: ShareSimulator,
+    account: Account,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Share failing for 25 hours: the issue stays raised and the last reading's time stays.
+
+    The figures are those of the readings held when Share last answered, not of an
+    empty window that moved on with the clock.
+    """
+    newest = hass.states.get(READING_TIME).state
+    share.state.add_fault(Fault("html", endpoint=READ, status=500, times=None))
+    await advance(hass, freezer, timedelta(hours=4))
+    assert repair_issues(hass) == {"no_recent_data"}
+    await advance(hass, freezer, timedelta(hours=21))
+    assert repair_issues(hass) == {"no_recent_data"}
+    assert hass.states.get(READING_TIME).state == newest
+    assert hass.states.get(DATA_STALE).state == "on"
+    assert len(init_integration.runtime_data.data.readings) == 288

@@ -319,6 +319,7 @@ def test_snapshot_of_any_readings(
         generation=1,
         options=options,
         now=at,
+        merged_at=NOW,
         sensor_started=None,
         problem=None,
         share_empty=False,

@@ -168,6 +168,8 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         self._loaded = False
         """Share has answered since setup (the first answer fires no events)."""
         self._published: Snapshot | None = None
+        self._merged_at = self._events_from
+        """When readings were last merged (Share answered, or the fallback's was taken)."""
         self._cancel_aging: CALLBACK_TYPE | None = None
         self._due = self._events_from
         """When the planned read is due; the pacer may hold it back, but not for long."""
@@ -198,7 +200,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
                 UpdateFailed(translation_domain=DOMAIN, translation_key="share_asked_to_wait"),
                 now,
             )
-        share_newest = newest_from_share(recent(self.state.history, now))
+        share_newest = newest_from_share(recent(self.state.history, self._merged_at))
         newest_before = share_newest.time if share_newest else None
         window = read_window(self._read_from(newest_before), now)
         try:
@@ -218,6 +220,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         held = self.state.history
         self.state.history, changed = held.merged(fetched, now, prune=not self._clock_off())
         added = self.state.history.newly_held(held, fetched)
+        self._merged_at = now
         if changed:
             self.state.schedule_history_save()
         first_load = not self._loaded
@@ -332,6 +335,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
             generation=self._generation,
             options=display_options(self.config_entry.options),
             now=now,
+            merged_at=self._merged_at,
             sensor_started=None if started is None else _epoch_to_utc(started),
             problem=self._share_problem(now),
             share_empty=self.state.no_data_since is not None,
@@ -382,7 +386,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
     def _update_issues(self, now: datetime) -> None:
         """Raise or clear each repair issue from what is known now."""
         guard = self.state.guard
-        share_newest = newest_from_share(recent(self.state.history, now))
+        share_newest = newest_from_share(recent(self.state.history, self._merged_at))
         since = share_newest.time if share_newest else None
         if since is None and self.state.no_data_since is not None:
             since = _epoch_to_utc(self.state.no_data_since)
@@ -552,6 +556,7 @@ class DexcomShareCoordinator(DataUpdateCoordinator[Snapshot]):
         # Stamped by Home Assistant's clock, which may be wrong and not yet checked:
         # a fallback reading never ages the stored history out.
         self.state.history, changed = self.state.history.merged([seen], now, prune=False)
+        self._merged_at = now
         if changed:
             self.state.schedule_history_save()
         self.data = self._publish((), now)

@@ -38,14 +38,14 @@ MIN_DAILY_READINGS: Final = 24
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 
 
-def recent(history: ReadingHistory, now: datetime) -> Iterator[GlucoseReading]:
-    """The history's last 24 hours, newest first: what Share holds, and the figures use.
+def recent(history: ReadingHistory, at: datetime) -> Iterator[GlucoseReading]:
+    """The 24 hours of the history up to `at`, newest first: what Share held then.
 
-    None more than `MAX_CLOCK_AHEAD` ahead of `now`. Lazy: finding the newest reading
+    None more than `MAX_CLOCK_AHEAD` ahead of `at`. Lazy: finding the newest reading
     costs one reading, not 288.
     """
-    ahead = now + MAX_CLOCK_AHEAD
-    return (reading for reading in reversed(history.since(now - HISTORY)) if reading.time <= ahead)
+    ahead = at + MAX_CLOCK_AHEAD
+    return (reading for reading in reversed(history.since(at - HISTORY)) if reading.time <= ahead)
 
 
 def is_beyond_sensor(reading: GlucoseReading) -> bool:
@@ -248,6 +248,7 @@ def build_snapshot(
     generation: int,
     options: DisplayOptions,
     now: datetime,
+    merged_at: datetime,
     sensor_started: datetime | None,
     problem: DataStatus | None,
     share_empty: bool,
@@ -258,9 +259,10 @@ def build_snapshot(
 
     Figures about the current reading are None once it is 15 minutes old. The report
     and the sensor session come from the whole history (up to 90 days), the rest from
-    its last 24 hours.
+    its 24 hours up to `merged_at`, when readings last came (so that a day of failed
+    reads does not hide the last ones known).
     """
-    readings = tuple(recent(history, now))
+    readings = tuple(recent(history, merged_at))
     newest = readings[0] if readings else None
     current = newest if newest is not None and now - newest.time < STALE_AFTER else None
     day = tuple(reading for reading in readings if now - reading.time <= HISTORY)

@@ -151,6 +151,7 @@ class ReadingHistory:
     __slots__ = (
         "_days_known",
         "_fallback",
+        "_share_days_known",
         "_share_only",
         "_times",
         "_trend_codes",
@@ -171,7 +172,11 @@ class ReadingHistory:
         A poll changes today only: a merge hands the days before its first change
         down, so a 90-day report sums summaries instead of passing 26,000 readings.
         A history's first day may be partial (a view, or pruned): it is never kept.
+        The glucose profile adds to it from the executor, so a merge copies it whole
+        (one step under the GIL) before it reads it.
         """
+        self._share_days_known: dict[int, _DaySummary] = {}
+        """The same for Share's own readings (`from_share`), handed down alike."""
         self._unwatched: tuple[tuple[int, int], ...] = ()
 
     @classmethod
@@ -184,12 +189,15 @@ class ReadingHistory:
         unwatched: tuple[tuple[int, int], ...] = (),
         *,
         days_known: dict[int, _DaySummary] | None = None,
+        share_days_known: dict[int, _DaySummary] | None = None,
     ) -> Self:
         history = cls()
         history._times, history._values, history._trend_codes = times, values, trend_codes
         history._fallback, history._unwatched = fallback, unwatched
         if days_known is not None:
             history._days_known = days_known
+        if share_days_known is not None:
+            history._share_days_known = share_days_known
         return history
 
     @property
@@ -251,6 +259,7 @@ class ReadingHistory:
             frozenset(time for time in self._fallback if time >= first),
             self._unwatched,
             days_known=self._days_known,
+            share_days_known=self._share_days_known,
         )
 
     def from_share(self) -> ReadingHistory:
@@ -258,14 +267,19 @@ class ReadingHistory:
         if not self._fallback:
             return self
         if self._share_only is None:
-            # Computed once per history (it is immutable), not once per snapshot.
-            kept = [index for index, time in enumerate(self._times) if time not in self._fallback]
+            # Computed once per history (it is immutable), not once per snapshot: the
+            # runs between fallback readings are copied whole, not reading by reading.
+            dropped = sorted(bisect_left(self._times, time) for time in self._fallback)
+            runs = list(
+                zip([0, *(index + 1 for index in dropped)], [*dropped, len(self)], strict=True)
+            )
             self._share_only = self._of(
-                _packed((self._times[index] for index in kept), TIME_TYPE),
-                _packed((self._values[index] for index in kept), VALUE_TYPE),
-                bytes(self._trend_codes[index] for index in kept),
+                _joined_runs(self._times, runs, TIME_TYPE),
+                _joined_runs(self._values, runs, VALUE_TYPE),
+                b"".join(self._trend_codes[start:end] for start, end in runs),
                 frozenset(),
                 self._unwatched,
+                days_known=self._share_days_known,
             )
         return self._share_only
 
@@ -408,8 +422,18 @@ class ReadingHistory:
         fallback = {time for time in self._fallback if time not in removed}
         fallback -= {time for time, held in changes.items() if not held[2]}
         fallback |= {time for time, held in changes.items() if held[2]}
-        # The days before the first change hold the same readings as here.
+        # The days before the first change hold the same readings as here (a pruned
+        # first day does not: it is left out, and so is every day before it).
         unchanged_before = min([*changes, *removed], default=math.inf) // DAY
+        first_day = times[0] // DAY if times else 0
+
+        def handed_down(known: dict[int, _DaySummary]) -> dict[int, _DaySummary]:
+            return {
+                day: summary
+                for day, summary in dict(known).items()
+                if first_day < day < unchanged_before
+            }
+
         merged = self._of(
             times,
             _joined(
@@ -418,9 +442,8 @@ class ReadingHistory:
             self._trend_codes[head_from:split] + bytes(tail[time][1] for time in tail_times),
             frozenset(time for time in fallback if times and time >= times[0]),
             unwatched,
-            days_known={
-                day: summary for day, summary in self._days_known.items() if day < unchanged_before
-            },
+            days_known=handed_down(self._days_known),
+            share_days_known=handed_down(self._share_days_known),
         )
         return merged, len(changes) + len(removed)
 
@@ -510,6 +533,14 @@ class ReadingHistory:
             fallback,
             unwatched,
         )
+
+
+def _joined_runs(
+    values: memoryview[int], runs: Iterable[tuple[int, int]], typecode: Typecode
+) -> memoryview[int]:
+    """The runs `[start, end)` of `values`, one after another (copied as bytes)."""
+    joined = b"".join(values[start:end].tobytes() for start, end in runs)
+    return memoryview(joined).cast(typecode)
 
 
 def _joined(head: memoryview[int], tail: Iterable[int], typecode: Typecode) -> memoryview[int]:
